@@ -1,0 +1,1 @@
+"""Command-line interface: one module per command group, wired in :mod:`lstmkit.cli.main`."""

@@ -1,0 +1,55 @@
+"""The ``lstmkit`` command.
+
+Each command lives in its own module under :mod:`lstmkit.cli` and exposes
+``register(subparsers)``, which adds its sub-parser and sets ``func``.
+User errors (:class:`lstmkit.errors.LstmkitError`) print one line to stderr and
+exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from lstmkit import __version__
+from lstmkit.errors import LstmkitError
+
+# Modules under lstmkit.cli that provide ``register(subparsers)``, in help order.
+COMMAND_MODULES = ["check"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse parser whose usage errors follow our one-line convention (exit 2)."""
+
+    def error(self, message: str):  # pragma: no cover - exercised via CLI tests
+        self.exit(2, f"lstmkit {self.prog.split()[-1]}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="lstmkit", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"lstmkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"lstmkit.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except LstmkitError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
