@@ -1,1 +1,40 @@
-"""lstmkit.nn"""
+"""lstmkit.nn: the PyTorch engine.
+
+* :class:`Recurrent`: batch-first multi-layer LSTM / GRU / RNN with explicit state, running
+  ``torch.nn.*`` (fast) or the transcribed cells (relu activation, gate traces) on one set of
+  weights.
+* Cells transcribed from the equations: functional ``lstm_step``, ``gru_step``, ``rnn_step``
+  and modules :class:`LSTMCell`, :class:`GRUCell`, :class:`RNNCell`.
+* Converters (:mod:`lstmkit.nn.convert`): torch state dicts, ``lstmkit.ref`` params, Keras.
+"""
+
+from lstmkit.nn.cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step
+from lstmkit.nn.convert import (
+    from_keras_gru,
+    from_keras_lstm,
+    layer_params,
+    load_torch_state_dict,
+    set_layer_params,
+    to_keras_gru,
+    to_keras_lstm,
+    to_torch_state_dict,
+)
+from lstmkit.nn.layer import Recurrent
+
+__all__ = [
+    "Recurrent",
+    "LSTMCell",
+    "GRUCell",
+    "RNNCell",
+    "lstm_step",
+    "gru_step",
+    "rnn_step",
+    "to_torch_state_dict",
+    "load_torch_state_dict",
+    "layer_params",
+    "set_layer_params",
+    "from_keras_lstm",
+    "to_keras_lstm",
+    "from_keras_gru",
+    "to_keras_gru",
+]
