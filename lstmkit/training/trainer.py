@@ -1,0 +1,179 @@
+"""Training loop: Adam on tensors that hold the whole windowed dataset.
+
+No DataLoader: each epoch draws one permutation and slices mini-batches out of
+the tensors, which removes the per-sample ``__getitem__`` + collate overhead
+that dominates small recurrent models. Small models also run on one thread:
+on a 2-core machine, intra-op threading costs more than it gives for matmuls of
+a few thousand elements (``benchmarks/gas_furnace_speed.py`` measures both).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lstmkit.errors import expected
+
+LOSSES = {
+    "mse": F.mse_loss,
+    "mae": F.l1_loss,
+    "huber": F.huber_loss,
+}
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings (stored in ``config.json``)."""
+
+    epochs: int = 200
+    batch_size: int = 32
+    lr: float = 1e-3  # Adam learning rate
+    loss: str = "mse"  # mse | mae | huber
+    clip_norm: float | None = None  # max global gradient norm; None = no clipping
+    patience: int | None = None  # early stopping on val loss; None = fixed epochs
+    threads: int = 0  # torch threads while training; 0 = auto (1 for small models)
+    progress: bool = True  # tqdm bar (also needs a terminal on stderr)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def validate(self) -> None:
+        for name in ("epochs", "batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise expected("Training", f"{name} to be a positive integer", v)
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0 and math.isfinite(self.lr)):
+            raise expected("Training", "lr to be a positive number", self.lr)
+        if self.loss not in LOSSES:
+            raise expected("Training", "loss mse, mae or huber", repr(self.loss))
+        if self.clip_norm is not None and not self.clip_norm > 0:
+            raise expected("Training", "clip_norm > 0 or None", self.clip_norm)
+        if self.patience is not None and (not isinstance(self.patience, int) or self.patience < 1):
+            raise expected("Training", "patience to be a positive integer or None", self.patience)
+
+
+@dataclass
+class TrainResult:
+    history: list[dict]  # one row per epoch: epoch, train_loss, val_loss, grad_norm, clipped
+    best_epoch: int  # epoch whose weights were kept (1-based)
+    seconds: float
+
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """Temporarily set ``torch.set_num_threads(n)`` (n <= 0: leave as is)."""
+    old = torch.get_num_threads()
+    if n > 0:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def auto_threads(model: nn.Module, cfg: TrainConfig) -> int:
+    """1 thread for small models (measured faster on 2 cores), else torch's default."""
+    if cfg.threads > 0:
+        return cfg.threads
+    n_params = sum(p.numel() for p in model.parameters())
+    return 1 if n_params * cfg.batch_size < 50_000_000 else 0
+
+
+def _show_progress(cfg: TrainConfig) -> bool:
+    return cfg.progress and sys.stderr.isatty()
+
+
+def train(
+    model: nn.Module,
+    train_xy: tuple[torch.Tensor, ...],
+    val_xy: tuple[torch.Tensor, ...] | None,
+    cfg: TrainConfig,
+    seed: int = 0,
+    desc: str = "train",
+) -> TrainResult:
+    """Train ``model`` in place; returns the history and the kept epoch.
+
+    ``train_xy`` / ``val_xy`` are tuples of tensors whose first axis is the sample axis;
+    the last one is the target and the others are the model's inputs
+    (``model(*inputs)``). With ``cfg.patience`` set and a validation split, training
+    stops after ``patience`` epochs without a new best validation loss and the best
+    weights are restored. A fixed ``seed`` gives bitwise-identical results on CPU.
+    """
+    cfg.validate()
+    loss_fn = LOSSES[cfg.loss]
+    *inputs, target = train_xy
+    n = target.shape[0]
+    if n == 0:
+        raise expected("Training", "at least one training window", 0)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, foreach=True)
+    gen = torch.Generator().manual_seed(seed)
+    params = [p for p in model.parameters() if p.requires_grad]
+    use_val = val_xy is not None and val_xy[-1].shape[0] > 0
+
+    history: list[dict] = []
+    best = (math.inf, 0, None)  # (val loss, epoch, state_dict)
+    bar = None
+    if _show_progress(cfg):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.epochs, desc=desc, leave=False, dynamic_ncols=True)
+    t0 = time.perf_counter()
+    with torch_threads(auto_threads(model, cfg)):
+        for epoch in range(1, cfg.epochs + 1):
+            model.train()
+            perm = torch.randperm(n, generator=gen)
+            total, norms, clipped, steps = 0.0, 0.0, 0, 0
+            for start in range(0, n, cfg.batch_size):
+                idx = perm[start : start + cfg.batch_size]
+                pred = model(*(t[idx] for t in inputs))
+                loss = loss_fn(pred, target[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if cfg.clip_norm is not None:
+                    norm = float(nn.utils.clip_grad_norm_(params, cfg.clip_norm, foreach=True))
+                    clipped += norm > cfg.clip_norm
+                    norms += norm
+                opt.step()
+                total += float(loss.detach()) * idx.numel()
+                steps += 1
+            row = {"epoch": epoch, "train_loss": total / n}
+            if cfg.clip_norm is not None:
+                row["grad_norm"] = norms / steps
+                row["clipped"] = clipped / steps
+            if use_val:
+                row["val_loss"] = evaluate_loss(model, val_xy, cfg.loss)
+                if row["val_loss"] < best[0]:
+                    best = (row["val_loss"], epoch, copy.deepcopy(model.state_dict()))
+            history.append(row)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if "loss" in k})
+            if cfg.patience is not None and use_val and epoch - best[1] >= cfg.patience:
+                break
+    if bar is not None:
+        bar.close()
+    best_epoch = history[-1]["epoch"]
+    if cfg.patience is not None and best[2] is not None:
+        model.load_state_dict(best[2])
+        best_epoch = best[1]
+    model.eval()
+    return TrainResult(history, best_epoch, time.perf_counter() - t0)
+
+
+@torch.no_grad()
+def evaluate_loss(model: nn.Module, xy: tuple[torch.Tensor, ...], loss: str = "mse") -> float:
+    """Mean loss of ``model`` over all samples in ``xy`` (eval mode, no grad)."""
+    was_training = model.training
+    model.eval()
+    *inputs, target = xy
+    value = float(LOSSES[loss](model(*inputs), target))
+    model.train(was_training)
+    return value
