@@ -1,7 +1,8 @@
 """The ``lstmkit`` command.
 
 Each command lives in its own module under :mod:`lstmkit.cli` and exposes
-``register(subparsers)``, which adds its sub-parser and sets ``func``.
+``register(subparsers)``, which adds its sub-parser and sets ``func``; modules are
+found automatically and listed in the order of their ``ORDER`` attribute.
 User errors (:class:`lstmkit.errors.LstmkitError`) print one line to stderr and
 exit with code 2.
 """
@@ -10,13 +11,24 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 
 from lstmkit import __version__
 from lstmkit.errors import LstmkitError
 
-# Modules under lstmkit.cli that provide ``register(subparsers)``, in help order.
-COMMAND_MODULES = ["check"]
+def command_modules() -> list:
+    """Modules under lstmkit.cli that provide ``register(subparsers)``, in help order."""
+    import lstmkit.cli as pkg
+
+    found = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name in ("main",) or info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"lstmkit.cli.{info.name}")
+        if hasattr(mod, "register"):
+            found.append(mod)
+    return sorted(found, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="lstmkit", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"lstmkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"lstmkit.cli.{name}").register(sub)
+    for mod in command_modules():
+        mod.register(sub)
     return parser
 
 
