@@ -1,0 +1,156 @@
+"""The forecasting API: fit / predict / evaluate / save / load, seeds, scaling, training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import lstmkit
+from lstmkit.data import load_frame
+from lstmkit.models import BaselineForecaster, LSTMForecaster, NeuralForecaster
+
+FAST = dict(hidden_size=8, epochs=3, progress=False)
+
+
+@pytest.fixture(scope="module")
+def gas():
+    return load_frame("gas-furnace")
+
+
+def weights(model):
+    return torch.cat([p.detach().flatten() for net in model.networks_ for p in net.parameters()])
+
+
+def test_same_seed_is_bitwise_identical(gas):
+    a = LSTMForecaster(seed=3, **FAST).fit(gas, test=100)
+    b = LSTMForecaster(seed=3, **FAST).fit(gas, test=100)
+    c = LSTMForecaster(seed=4, **FAST).fit(gas, test=100)
+    assert torch.equal(weights(a), weights(b))
+    assert not torch.equal(weights(a), weights(c))
+    assert a.histories_ == b.histories_
+
+
+def test_scaler_is_fitted_on_training_rows_only(gas):
+    f = LSTMForecaster(**FAST).fit(gas, test=100, val=30)
+    train = gas[["GR", "CO2"]].to_numpy()[: len(gas) - 130]
+    np.testing.assert_allclose(f.x_scaler_.transform(train).mean(0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(f.x_scaler_.transform(train).std(0), 1.0, atol=1e-12)
+    # changing the test rows leaves the fitted scaler unchanged
+    shifted = gas.copy()
+    shifted.iloc[-100:] += 1000.0
+    g = LSTMForecaster(**FAST).fit(shifted, test=100, val=30)
+    assert g.x_scaler_.to_dict() == f.x_scaler_.to_dict()
+
+
+def test_predictions_are_in_original_units(gas):
+    naive = BaselineForecaster(kind="naive").fit(gas, targets=["CO2"], test=100)
+    pred = naive.predict(gas)
+    assert pred.index.tolist() == [len(gas)]
+    assert pred["CO2"].iloc[0] == pytest.approx(gas["CO2"].iloc[-1])
+    w = naive.predict_windows()
+    raw = gas["CO2"].to_numpy()
+    np.testing.assert_allclose(w["y_true"][:, 0, 0], raw[w["start"]])
+    np.testing.assert_allclose(w["y_pred"][:, 0, 0], raw[w["start"] - 1])
+
+
+def test_seeds_are_reported_with_spread(gas):
+    f = LSTMForecaster(seeds=3, **FAST).fit(gas, test=100)
+    rep = f.evaluate()
+    assert len(rep["per_seed"]) == 3 and len(f.networks_) == 3
+    mse = rep["aggregate"]["normalized"]["overall"]["mse"]
+    values = [s["normalized"]["overall"]["mse"] for s in rep["per_seed"]]
+    assert mse["min"] == min(values) and mse["max"] == max(values)
+    assert mse["min"] < mse["max"]  # different seeds, different models
+    assert rep["n_windows"] == 90
+    # skill is 1 - MSE/MSE_naive on the same windows
+    naive = rep["naive"]["normalized"]["overall"]["mse"]
+    assert rep["per_seed"][0]["skill"]["overall"] == pytest.approx(1 - values[0] / naive)
+    # metrics exist per target, in both units
+    assert set(rep["per_seed"][0]["original"]["per_target"]) == {"GR", "CO2"}
+
+
+def test_lstm_beats_naive_on_gas_furnace(gas):
+    """30 epochs already beat the last-value forecast on the course's test rows."""
+    f = LSTMForecaster(hidden_size=32, epochs=30, progress=False).fit(gas, test=100)
+    rep = f.evaluate()
+    assert rep["per_seed"][0]["skill"]["overall"] > 0.1
+
+
+def test_save_load_round_trip(tmp_path, gas):
+    f = LSTMForecaster(horizon=3, seeds=2, **FAST).fit(gas, targets="CO2", test=100)
+    f.save(tmp_path / "run")
+    g = lstmkit.load(tmp_path / "run")
+    assert type(g) is type(f) and g.get_params() == f.get_params()
+    pd.testing.assert_frame_equal(g.predict(gas), f.predict(gas))
+    assert g.predict(gas).shape == (3, 1)
+    np.testing.assert_allclose(g.evaluate(gas)["ensemble"]["original"]["overall"]["mse"],
+                               f.evaluate(gas)["ensemble"]["original"]["overall"]["mse"])
+
+
+def test_linear_baseline_round_trip(tmp_path, gas):
+    b = BaselineForecaster(kind="linear").fit(gas, test=100)
+    b.save(tmp_path / "lin")
+    c = lstmkit.load(tmp_path / "lin")
+    pd.testing.assert_frame_equal(b.predict(gas), c.predict(gas))
+
+
+def test_early_stopping_restores_best_weights(gas):
+    f = LSTMForecaster(hidden_size=8, epochs=60, lr=0.05, patience=3, progress=False)
+    f.fit(gas, test=60, val=40)
+    hist = f.histories_[0]
+    best = min(hist, key=lambda r: r["val_loss"])
+    assert f.best_epochs_[0] == best["epoch"]
+    assert len(hist) == best["epoch"] + 3 < 60
+    # the kept weights are the best epoch's: their val loss is the minimum
+    from lstmkit.data import prepare
+
+    p = prepare(gas, ["GR", "CO2"], ["GR", "CO2"], 10, 1, test=60, val=40)
+    x, y = torch.tensor(p.val.X, dtype=torch.float32), torch.tensor(p.val.Y, dtype=torch.float32)
+    last = torch.tensor(p.val.H[:, -1], dtype=torch.float32)
+    with torch.no_grad():
+        val = torch.nn.functional.mse_loss(f.networks_[0](x, last), y).item()
+    assert val == pytest.approx(best["val_loss"], rel=1e-5)
+
+
+def test_fixed_epochs_without_patience(gas):
+    f = LSTMForecaster(hidden_size=4, epochs=7, progress=False).fit(gas, test=100, val=30)
+    assert len(f.histories_[0]) == 7 and f.best_epochs_ == [7]
+
+
+def test_relu_lstm_uses_transcribed_cells_and_trains():
+    fib = load_frame("fibonacci")
+    f = NeuralForecaster(3, 1, hidden_size=4, activation="relu", loss="mae", lr=0.01,
+                         epochs=5, batch_size=10, scaler="log", progress=False)
+    f.fit(fib, test=15, val=5)
+    assert f.networks_[0].encoder.uses_cells()
+    assert np.isfinite(f.predict(fib)["fib"].iloc[0])
+
+
+def test_residual_false_is_the_plain_network(gas):
+    f = LSTMForecaster(residual=False, **FAST).fit(gas, test=100)
+    net = f.networks_[0]
+    x = torch.randn(5, 10, 2)
+    with torch.no_grad():
+        out, _ = net.encoder(x)
+        np.testing.assert_allclose(net(x, torch.full((5, 2), 1e6)).numpy(),
+                                   net.head(out[:, -1]).view(5, 1, 2).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("kw,msg", [
+    ({"hidden_size": 0}, "hidden_size to be a positive integer"),
+    ({"lookback": 2.5}, "lookback to be a positive integer"),
+    ({"cell": "transformer"}, "cell lstm, gru, rnn or mlp"),
+    ({"loss": "l3"}, "loss mse, mae or huber"),
+])
+def test_constructor_validation(kw, msg):
+    with pytest.raises(lstmkit.LstmkitError, match=msg):
+        NeuralForecaster(**kw)
+
+
+def test_fraction_test_split_and_predict_before_fit(gas):
+    f = BaselineForecaster().fit(gas, test=0.3)
+    assert f.evaluate()["n_windows"] == round(0.3 * len(gas)) - 10
+    with pytest.raises(lstmkit.LstmkitError, match="before predict"):
+        BaselineForecaster().predict(gas)
