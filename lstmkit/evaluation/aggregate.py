@@ -4,7 +4,8 @@
 :func:`~lstmkit.evaluation.metrics.compute_metrics` dict per seed) and returns the same
 nesting in which every numeric leaf becomes a summary::
 
-    {"mean": float, "min": float, "max": float, "std": float, "values": [float, ...]}
+    {"mean": float, "median": float, "min": float, "max": float, "std": float,
+     "values": [float, ...]}
 
 ``std`` is the population standard deviation (``ddof=0``) by default, so one run gives
 ``0.0``; pass ``ddof=1`` for the sample standard deviation (then ``None`` with fewer than two
@@ -40,6 +41,7 @@ def _summary(values: list, path: str, ddof: int):
     std = float(a.std(ddof=ddof)) if a.size > ddof else None
     return {
         "mean": float(a.mean()),
+        "median": float(np.median(a)),
         "min": float(a.min()),
         "max": float(a.max()),
         "std": std,
@@ -68,7 +70,7 @@ def _walk(items: list, path: str, ddof: int):
 def aggregate(results: Sequence[Mapping], *, ddof: int = 0) -> dict:
     """Summarise a list of same-shaped (nested) metric dicts, leaf by leaf.
 
-    Every leaf number becomes ``{"mean", "min", "max", "std", "values"}`` (plain floats,
+    Every leaf number becomes ``{"mean", "median", "min", "max", "std", "values"}`` (plain floats,
     JSON-serialisable); the nesting and key order of the first dict are kept. The dicts
     must have the same keys at every level.
     """

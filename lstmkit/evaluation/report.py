@@ -21,6 +21,7 @@ def model_row(name: str, report: dict, seconds: list[float] | None = None) -> di
         "mse": agg["normalized"]["overall"]["mse"],
         "per_target": {t: m["mse"]["mean"] for t, m in agg["normalized"]["per_target"].items()},
         "skill": agg["skill"]["overall"],
+        "mre": agg["original"]["overall"]["mre"],
         "seconds": sum(seconds) if seconds else None,
         "n_seeds": len(report["per_seed"]),
     }
@@ -34,6 +35,7 @@ def naive_row(report: dict) -> dict:
         "mse": naive["overall"]["mse"],
         "per_target": {t: m["mse"] for t, m in naive["per_target"].items()},
         "skill": 0.0,
+        "mre": report["naive"]["original"]["overall"]["mre"],
         "seconds": None,
         "n_seeds": 1,
     }
@@ -41,15 +43,27 @@ def naive_row(report: dict) -> dict:
 
 def _num(v, fmt="{:.4f}") -> str:
     if isinstance(v, dict):
+        if v["max"] >= 1e5 and fmt == "{:.4f}":
+            fmt = "{:.4g}"
         return format_mmm(v, fmt) if v["max"] != v["min"] else fmt.format(v["mean"])
+    if v is not None and abs(v) >= 1e5 and fmt == "{:.4f}":
+        fmt = "{:.4g}"
     return "-" if v is None else fmt.format(v)
 
 
+def _percent(v):
+    """A fraction (or a mean/min/max dict of fractions) as percent."""
+    if isinstance(v, dict):
+        return {k: (x * 100 if isinstance(x, float) else x) for k, x in v.items()}
+    return None if v is None else v * 100
+
+
 def format_table(rows: list[dict], title: str = "") -> str:
-    """Fixed-width table: model | test MSE (normalized) | per target | skill | train s."""
+    """Fixed-width table: model | test MSE (normalized) | per target | skill |
+    mean relative error (original units, the course's metric) | train s."""
     targets = list(rows[0]["per_target"]) if rows else []
     header = ["model", "test MSE (normalized) mean [min-max]", *targets, "skill vs naive",
-              "train s"]
+              "rel. error", "train s"]
     body = []
     for r in rows:
         body.append([
@@ -57,6 +71,7 @@ def format_table(rows: list[dict], title: str = "") -> str:
             _num(r["mse"]),
             *[_num(r["per_target"][t]) for t in targets],
             _num(r["skill"], "{:+.3f}"),
+            _num(_percent(r["mre"]), "{:.2f}%"),
             _num(r["seconds"], "{:.1f}"),
         ])
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
