@@ -69,11 +69,20 @@ def register(sub) -> None:
                    help="rows (or fraction) held out at the end for testing (default 0.2)")
     p.add_argument("--val", type=count_or_fraction, default=0,
                    help="rows (or fraction) before the test rows for early stopping")
-    p.add_argument("--cell", choices=["lstm", "gru", "rnn", "mlp"], default="lstm")
+    p.add_argument("--cell", choices=["lstm", "gru", "rnn", "lnlstm", "mlp"], default="lstm")
     p.add_argument("--hidden-size", type=positive_int, default=64)
     p.add_argument("--layers", type=positive_int, default=1)
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--activation", choices=["tanh", "relu"], default="tanh")
+    p.add_argument("--bidirectional", action="store_true")
+    p.add_argument("--input-dropout", type=float, default=0.0)
+    p.add_argument("--recurrent-dropout", type=float, default=0.0,
+                   help="variational dropout on the recurrent state (same mask every step)")
+    p.add_argument("--strategy", choices=["direct", "recursive", "seq2seq"], default="direct")
+    p.add_argument("--attention", choices=["dot", "additive"],
+                   help="seq2seq: Luong dot or Bahdanau additive attention")
+    p.add_argument("--teacher-forcing", type=float, default=0.5,
+                   help="seq2seq: probability of feeding the true previous value in training")
     p.add_argument("--no-residual", action="store_true",
                    help="predict the value itself, not the change from the last value")
     p.add_argument("--epochs", type=positive_int, default=200)
@@ -95,6 +104,8 @@ def register(sub) -> None:
     p = sub.add_parser("predict", help="forecast the next horizon steps after the data")
     p.add_argument("--model", required=True, metavar="DIR")
     add_data_args(p)
+    p.add_argument("--horizon", type=positive_int,
+                   help="steps to forecast (default: the training horizon)")
     p.add_argument("--out", metavar="FILE.csv")
     p.set_defaults(func=predict)
 
@@ -130,7 +141,10 @@ def fit(args) -> int:
     model = NeuralForecaster(
         args.lookback, args.horizon, cell=args.cell, hidden_size=args.hidden_size,
         num_layers=args.layers, dropout=args.dropout, activation=args.activation,
-        residual=not args.no_residual, scaler=args.scaler, stride=args.stride,
+        residual=not args.no_residual, bidirectional=args.bidirectional,
+        input_dropout=args.input_dropout, recurrent_dropout=args.recurrent_dropout,
+        strategy=args.strategy, attention=args.attention, teacher_forcing=args.teacher_forcing,
+        scaler=args.scaler, stride=args.stride,
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, loss=args.loss,
         clip_norm=args.clip_norm, patience=args.patience, seeds=args.seeds, seed=args.seed,
         progress=not args.quiet)
@@ -152,7 +166,7 @@ def predict(args) -> int:
 
     model = load(args.model)
     frame = _load_data(args)
-    forecast = model.predict(frame)
+    forecast = model.predict(frame, horizon=args.horizon)
     if args.out:
         atomic_write_text(args.out, forecast.to_csv())
         print(f"wrote {args.out}")

@@ -31,7 +31,7 @@ class Forecaster:
     """Base class: data preparation, evaluation and persistence shared by all models.
 
     Subclasses implement ``_fit_prepared(p)`` (train on :class:`lstmkit.data.Prepared`)
-    and ``_predict_scaled(X, H) -> (S, M, K, D)``: one forecast per ensemble member
+    and ``_predict_scaled(X, H, horizon=None) -> (S, M, K, D)``: one forecast per member
     (seed) in scaled units, from inputs ``X`` (M, L, F) and target history ``H`` (M, L, D).
     """
 
@@ -85,7 +85,8 @@ class Forecaster:
     def _fit_prepared(self, p) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _predict_scaled(self, X: np.ndarray, H: np.ndarray) -> np.ndarray:  # pragma: no cover
+    def _predict_scaled(self, X: np.ndarray, H: np.ndarray,
+                        horizon: int | None = None) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     # ------------------------------------------------------------------ predict
@@ -94,17 +95,19 @@ class Forecaster:
         flat = y.reshape(-1, y.shape[-1])  # (…·K, D)
         return self.y_scaler_.inverse_transform(flat).reshape(y.shape)
 
-    def predict(self, data) -> pd.DataFrame:
+    def predict(self, data, horizon: int | None = None) -> pd.DataFrame:
         """Forecast the ``horizon`` rows after the end of ``data``, in original units.
 
-        With several seeds, the forecast is the mean of the members' forecasts.
+        ``horizon`` defaults to the training horizon; a longer one works for the recursive
+        and seq2seq strategies (and the naive/mean/seasonal baselines). With several seeds,
+        the forecast is the mean of the members' forecasts.
         """
         self._check_fitted("predict")
         frame = load_frame(data)
         X, H = last_window(frame, self.features_, self.targets_, self.x_scaler_,
                            self.y_scaler_, self.lookback)
-        y = self._inverse(self._predict_scaled(X, H).mean(0))[0]  # (K, D)
-        index = pd.RangeIndex(len(frame), len(frame) + self.horizon, name="step")
+        y = self._inverse(self._predict_scaled(X, H, horizon).mean(0))[0]  # (K, D)
+        index = pd.RangeIndex(len(frame), len(frame) + y.shape[0], name="step")
         return pd.DataFrame(y, columns=self.targets_, index=index)
 
     def windows_for(self, data=None) -> Windows:

@@ -38,13 +38,22 @@ class NetworkConfig:
     dropout: float = 0.0  # between recurrent layers
     activation: str = "tanh"  # tanh | relu (Keras' LSTM(activation=...))
     residual: bool = True  # predict the change from the last observed value
+    bidirectional: bool = False  # encoder reads the window both ways
+    input_dropout: float = 0.0  # dropout on the inputs
+    recurrent_dropout: float = 0.0  # variational dropout on h_{t-1} (same mask every step)
+    strategy: str = "direct"  # direct | recursive (network trained one step) | seq2seq
+    attention: str | None = None  # seq2seq only: None | dot (Luong) | additive (Bahdanau)
+    teacher_forcing: float = 0.5  # seq2seq only: P(feed the true previous value) in training
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 class RecurrentRegressor(nn.Module):
-    """``lstmkit.nn.Recurrent`` encoder, last hidden state -> ``Linear(H, K·D)``."""
+    """``lstmkit.nn.Recurrent`` encoder, last hidden state -> ``Linear(H, K·D)``.
+
+    Bidirectional: the head reads both directions' final states, [h_fw(L) ; h_bw(1)].
+    """
 
     def __init__(self, cfg: NetworkConfig):
         super().__init__()
@@ -56,12 +65,21 @@ class RecurrentRegressor(nn.Module):
             num_layers=cfg.num_layers,
             dropout=cfg.dropout,
             activation=cfg.activation,
+            bidirectional=cfg.bidirectional,
+            input_dropout=cfg.input_dropout,
+            recurrent_dropout=cfg.recurrent_dropout,
         )
-        self.head = nn.Linear(cfg.hidden_size, cfg.horizon * cfg.n_targets)
+        size = cfg.hidden_size * (2 if cfg.bidirectional else 1)
+        self.head = nn.Linear(size, cfg.horizon * cfg.n_targets)
 
-    def forward(self, x: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
-        out, _ = self.encoder(x)  # (B, L, H)
-        y = self.head(out[:, -1])  # (B, K·D)
+    def forward(self, x: torch.Tensor, last: torch.Tensor, y=None, horizon=None) -> torch.Tensor:
+        out, _ = self.encoder(x)  # (B, L, D·H)
+        H = self.cfg.hidden_size
+        if self.cfg.bidirectional:  # forward direction ends at L, backward at 1
+            final = torch.cat([out[:, -1, :H], out[:, 0, H:]], dim=1)  # (B, 2H)
+        else:
+            final = out[:, -1]  # (B, H)
+        y = self.head(final)  # (B, K·D)
         y = y.view(x.shape[0], self.cfg.horizon, self.cfg.n_targets)  # (B, K, D)
         return y + last.unsqueeze(1) if self.cfg.residual else y
 
@@ -79,7 +97,7 @@ class MLPRegressor(nn.Module):
             nn.Linear(cfg.hidden_size, cfg.horizon * cfg.n_targets),
         )
 
-    def forward(self, x: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, last: torch.Tensor, y=None, horizon=None) -> torch.Tensor:
         y = self.net(x).view(x.shape[0], self.cfg.horizon, self.cfg.n_targets)  # (B, K, D)
         return y + last.unsqueeze(1) if self.cfg.residual else y
 
@@ -87,6 +105,10 @@ class MLPRegressor(nn.Module):
 def build_network(cfg: NetworkConfig) -> nn.Module:
     if cfg.kind == "mlp":
         return MLPRegressor(cfg)
+    if cfg.kind == "recurrent" and cfg.strategy == "seq2seq":
+        from lstmkit.models.seq2seq import Seq2SeqRegressor
+
+        return Seq2SeqRegressor(cfg)
     if cfg.kind == "recurrent":
         return RecurrentRegressor(cfg)
     raise expected("Model", "kind recurrent or mlp", repr(cfg.kind))

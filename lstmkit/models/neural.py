@@ -32,6 +32,12 @@ class NeuralForecaster(Forecaster):
         hidden_size, num_layers, dropout: network size (dropout between recurrent layers).
         activation: ``tanh`` | ``relu`` (Keras' ``LSTM(4, activation='relu')``).
         residual: predict the change from the last observed value (default True).
+        bidirectional, input_dropout, recurrent_dropout: see :class:`lstmkit.nn.Recurrent`.
+        strategy: ``direct`` (K outputs at once), ``recursive`` (a one-step model fed its
+            own predictions K times) or ``seq2seq`` (encoder + decoder fed its previous
+            prediction); the last two can forecast past the training horizon.
+        attention: seq2seq only: ``None``, ``dot`` (Luong) or ``additive`` (Bahdanau).
+        teacher_forcing: seq2seq only: probability of feeding the true previous value.
         scaler: ``standard`` | ``minmax`` | ``log`` | ``none`` (fitted on train rows only).
         epochs, batch_size, lr, loss, clip_norm, patience: see :class:`TrainConfig`.
         seeds, seed: train ``seeds`` models with seeds ``seed, seed+1, ...``.
@@ -41,13 +47,19 @@ class NeuralForecaster(Forecaster):
 
     def __init__(self, lookback: int = 10, horizon: int = 1, *, cell: str = "lstm",
                  hidden_size: int = 64, num_layers: int = 1, dropout: float = 0.0,
-                 activation: str = "tanh", residual: bool = True, scaler: str = "standard",
+                 activation: str = "tanh", residual: bool = True, bidirectional: bool = False,
+                 input_dropout: float = 0.0, recurrent_dropout: float = 0.0,
+                 strategy: str = "direct", attention: str | None = None,
+                 teacher_forcing: float = 0.5, scaler: str = "standard",
                  stride: int = 1, epochs: int = 200, batch_size: int = 32, lr: float = 1e-3,
                  loss: str = "mse", clip_norm: float | None = None, patience: int | None = None,
                  seeds: int = 1, seed: int = 0, threads: int = 0, progress: bool = True):
         super().__init__(lookback, horizon, scaler=scaler, stride=stride)
         self.cell, self.hidden_size, self.num_layers = cell, hidden_size, num_layers
         self.dropout, self.activation, self.residual = dropout, activation, residual
+        self.bidirectional, self.input_dropout = bidirectional, input_dropout
+        self.recurrent_dropout, self.strategy = recurrent_dropout, strategy
+        self.attention, self.teacher_forcing = attention, teacher_forcing
         self.epochs, self.batch_size, self.lr, self.loss = epochs, batch_size, lr, loss
         self.clip_norm, self.patience, self.threads = clip_norm, patience, threads
         self.seeds, self.seed, self.progress = seeds, seed, progress
@@ -55,19 +67,43 @@ class NeuralForecaster(Forecaster):
 
     @property
     def label(self) -> str:  # type: ignore[override]
-        return {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "mlp": "MLP"}.get(self.cell, self.cell)
+        name = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "mlp": "MLP",
+                "lnlstm": "LN-LSTM"}.get(self.cell, self.cell)
+        if self.bidirectional:
+            name = "Bi" + name
+        if self.num_layers > 1:
+            name = f"{self.num_layers}-layer {name}"
+        if self.strategy != "direct":
+            name += f" {self.strategy}" + (f"+{self.attention}" if self.attention else "")
+        return name
 
     def _validate(self) -> None:
         name = type(self).__name__
         for key in ("lookback", "horizon", "hidden_size", "num_layers", "epochs", "batch_size",
                     "seeds"):
             _positive_int(name, key, getattr(self, key))
-        if self.cell not in ("lstm", "gru", "rnn", "mlp"):
-            raise expected(name, "cell lstm, gru, rnn or mlp", repr(self.cell))
+        if self.cell not in ("lstm", "gru", "rnn", "lnlstm", "mlp"):
+            raise expected(name, "cell lstm, gru, rnn, lnlstm or mlp", repr(self.cell))
         if self.activation not in ("tanh", "relu"):
             raise expected(name, "activation tanh or relu", repr(self.activation))
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise expected(name, "dropout in [0, 1)", self.dropout)
+        for key in ("dropout", "input_dropout", "recurrent_dropout", "teacher_forcing"):
+            v = getattr(self, key)
+            if not (isinstance(v, (int, float)) and 0.0 <= float(v) <= (1.0 if key ==
+                    "teacher_forcing" else 0.999)):
+                raise expected(name, f"{key} in [0, 1)", repr(v))
+        if self.strategy not in ("direct", "recursive", "seq2seq"):
+            raise expected(name, "strategy direct, recursive or seq2seq", repr(self.strategy))
+        if self.attention not in (None, "dot", "additive"):
+            raise expected(name, "attention dot or additive", repr(self.attention))
+        if self.attention and self.strategy != "seq2seq":
+            raise expected(name, "strategy seq2seq with attention (attention reads the "
+                           "encoder outputs from a decoder)", f"strategy {self.strategy}")
+        if self.cell == "lnlstm" and self.activation != "tanh":
+            raise expected(name, "activation tanh for lnlstm", repr(self.activation))
+        if self.cell == "mlp" and (self.bidirectional or self.strategy == "seq2seq"
+                                   or self.recurrent_dropout or self.num_layers > 1):
+            raise expected(name, "a recurrent cell for bidirectional, seq2seq, recurrent "
+                           "dropout or layers > 1 (the MLP has no time axis)", "cell mlp")
         self.train_config().validate()
 
     def network_config(self, n_features: int, n_targets: int) -> NetworkConfig:
@@ -75,8 +111,12 @@ class NeuralForecaster(Forecaster):
             kind="mlp" if self.cell == "mlp" else "recurrent",
             cell="lstm" if self.cell == "mlp" else self.cell,
             input_size=n_features, n_targets=n_targets, lookback=self.lookback,
-            horizon=self.horizon, hidden_size=self.hidden_size, num_layers=self.num_layers,
+            horizon=1 if self.strategy == "recursive" else self.horizon,
+            hidden_size=self.hidden_size, num_layers=self.num_layers,
             dropout=float(self.dropout), activation=self.activation, residual=self.residual,
+            bidirectional=self.bidirectional, input_dropout=float(self.input_dropout),
+            recurrent_dropout=float(self.recurrent_dropout), strategy=self.strategy,
+            attention=self.attention, teacher_forcing=float(self.teacher_forcing),
         )
 
     def train_config(self) -> TrainConfig:
@@ -88,14 +128,26 @@ class NeuralForecaster(Forecaster):
     def seed_list(self) -> list[int]:
         return [int(self.seed) + i for i in range(int(self.seeds))]
 
-    @staticmethod
-    def _tensors(w) -> tuple[torch.Tensor, ...]:
-        """(X, last, Y) float32 tensors: inputs, last observed target value, targets."""
-        return (torch.as_tensor(w.X, dtype=torch.float32),
-                torch.as_tensor(w.H[:, -1, :], dtype=torch.float32),
-                torch.as_tensor(w.Y, dtype=torch.float32))
+    def _tensors(self, w) -> tuple[torch.Tensor, ...]:
+        """Training tuple: inputs (X, last observed targets[, Y for teacher forcing]) and
+        the target Y (only its first step for the recursive strategy)."""
+        f32 = lambda a: torch.as_tensor(a, dtype=torch.float32)
+        x, last, y = f32(w.X), f32(w.H[:, -1, :]), f32(w.Y)
+        if self.strategy == "recursive":
+            return x, last, y[:, :1]
+        if self.strategy == "seq2seq":
+            return x, last, y, y
+        return x, last, y
+
+    def _check_strategy(self, features: list[str], targets: list[str]) -> None:
+        if self.strategy == "recursive" and not set(features) <= set(targets):
+            unknown = ", ".join(f for f in features if f not in targets)
+            raise expected(type(self).__name__, "every feature among the targets for strategy "
+                           f"recursive (its predictions are fed back; future {unknown} unknown)",
+                           f"features {', '.join(features)}, targets {', '.join(targets)}")
 
     def _fit_prepared(self, p) -> None:
+        self._check_strategy(p.features, p.targets)
         self.network_config_ = self.network_config(len(p.features), len(p.targets))
         tr = self._tensors(p.train)
         va = self._tensors(p.val) if p.val is not None else None
@@ -111,10 +163,34 @@ class NeuralForecaster(Forecaster):
             self.best_epochs_.append(result.best_epoch)
 
     @torch.no_grad()
-    def _predict_scaled(self, X, H) -> np.ndarray:
+    def _predict_scaled(self, X, H, horizon: int | None = None) -> np.ndarray:
+        K = self.horizon if horizon is None else _positive_int("Predict", "horizon", horizon)
+        if K != self.horizon and self.strategy == "direct":
+            raise expected("Predict", f"horizon {self.horizon} for strategy direct (it predicts "
+                           "exactly the training horizon; use recursive or seq2seq)", K)
         x = torch.as_tensor(X, dtype=torch.float32)
         last = torch.as_tensor(H[:, -1, :], dtype=torch.float32)
-        return np.stack([net.eval()(x, last).double().numpy() for net in self.networks_])
+        out = []
+        for net in self.networks_:
+            net.eval()
+            if self.strategy == "recursive":
+                out.append(self._recursive(net, x, last, K))
+            else:
+                out.append(net(x, last, horizon=K).double().numpy())
+        return np.stack(out)  # (S, M, K, D)
+
+    def _recursive(self, net, x, last, K: int) -> np.ndarray:
+        """Feed the one-step model its own predictions K times (scaled units)."""
+        feat_of = [self.targets_.index(f) for f in self.features_]  # feature j <- target
+        steps = []
+        for _ in range(K):
+            y = net(x, last)[:, 0]  # (M, D) scaled targets
+            steps.append(y)
+            raw = self.y_scaler_.inverse_transform(y.double().numpy())  # (M, D)
+            new = self.x_scaler_.transform(raw[:, feat_of])  # (M, F) scaled features
+            x = torch.cat([x[:, 1:], torch.as_tensor(new, dtype=x.dtype)[:, None]], dim=1)
+            last = y
+        return torch.stack(steps, 1).double().numpy()  # (M, K, D)
 
     # ------------------------------------------------------------------ persistence
     def _state_tensors(self) -> dict:
@@ -189,8 +265,11 @@ class BaselineForecaster(Forecaster):
     def _fit_prepared(self, p) -> None:
         self.estimator_ = self._estimator().fit(p.train.H, p.train.Y)
 
-    def _predict_scaled(self, X, H) -> np.ndarray:
-        return self.estimator_.predict(H)[None]
+    def _predict_scaled(self, X, H, horizon: int | None = None) -> np.ndarray:
+        if horizon is not None and horizon != self.horizon and self.kind == "linear":
+            raise expected("Predict", f"horizon {self.horizon} for the linear AR baseline "
+                           "(fitted per horizon step)", horizon)
+        return self.estimator_.predict(H, horizon=horizon)[None]
 
     def _state_tensors(self) -> dict:
         est = self.estimator_
