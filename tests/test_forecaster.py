@@ -141,7 +141,7 @@ def test_residual_false_is_the_plain_network(gas):
 @pytest.mark.parametrize("kw,msg", [
     ({"hidden_size": 0}, "hidden_size to be a positive integer"),
     ({"lookback": 2.5}, "lookback to be a positive integer"),
-    ({"cell": "transformer"}, "cell lstm, gru, rnn or mlp"),
+    ({"cell": "transformer"}, "cell lstm, gru, rnn, lnlstm or mlp"),
     ({"loss": "l3"}, "loss mse, mae or huber"),
 ])
 def test_constructor_validation(kw, msg):

@@ -311,7 +311,7 @@ def test_input_errors():
 
 def test_constructor_errors():
     assert err(Recurrent, "cnn", 3, 8) == \
-        "Recurrent: expected cell \"lstm\", \"gru\" or \"rnn\", got 'cnn'"
+        "Recurrent: expected cell \"lstm\", \"gru\", \"rnn\" or \"lnlstm\", got 'cnn'"
     assert err(Recurrent, "lstm", 3, 8, engine="torch", activation="relu") == (
         'LSTM: expected activation="tanh" with engine="torch" (torch.nn.LSTM has no relu '
         "activation; use engine=\"auto\" or \"cells\"), got activation='relu'")

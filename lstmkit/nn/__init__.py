@@ -6,6 +6,8 @@
 * Cells transcribed from the equations: functional ``lstm_step``, ``gru_step``, ``rnn_step``
   and modules :class:`LSTMCell`, :class:`GRUCell`, :class:`RNNCell`.
 * Converters (:mod:`lstmkit.nn.convert`): torch state dicts, ``lstmkit.ref`` params, Keras.
+* The LayerNorm LSTM (:mod:`lstmkit.nn.lnlstm`, ``Recurrent(cell="lnlstm")``): its parameter
+  container :class:`LNLSTMStack` and time loop :func:`lnlstm_loop`.
 """
 
 from lstmkit.nn.cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step
@@ -20,9 +22,12 @@ from lstmkit.nn.convert import (
     to_torch_state_dict,
 )
 from lstmkit.nn.layer import Recurrent
+from lstmkit.nn.lnlstm import LNLSTMStack, lnlstm_loop
 
 __all__ = [
     "Recurrent",
+    "LNLSTMStack",
+    "lnlstm_loop",
     "LSTMCell",
     "GRUCell",
     "RNNCell",

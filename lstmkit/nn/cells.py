@@ -60,8 +60,9 @@ def _lstm_core(gi: Tensor, h: Tensor, c: Tensor, weight_hh: Tensor, bias_hh, act
     return h, c, (i, f, g, o)
 
 
-def _gru_core(gi: Tensor, h: Tensor, weight_hh: Tensor, bias_hh, act):
-    gh = F.linear(h, weight_hh, bias_hh)  # (B, 3H), blocks r|z|n
+def _gru_core(gi: Tensor, h: Tensor, weight_hh: Tensor, bias_hh, act, h_in=None):
+    # h_in: what W_hh reads instead of h (recurrent dropout); the update z*h uses h itself
+    gh = F.linear(h if h_in is None else h_in, weight_hh, bias_hh)  # (B, 3H), blocks r|z|n
     i_r, i_z, i_n = gi.chunk(3, dim=-1)  # each (B, H)
     h_r, h_z, h_n = gh.chunk(3, dim=-1)  # each (B, H)
     r = torch.sigmoid(i_r + h_r)
