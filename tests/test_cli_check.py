@@ -8,10 +8,11 @@ def test_check_passes_and_prints_table(capsys):
     assert main(["check"]) == 0
     out = capsys.readouterr().out
     rows = [ln for ln in out.splitlines() if ln.endswith(("pass", "FAIL"))]
-    assert len(rows) == 28 and all(r.endswith("pass") for r in rows)
-    for cell in ("lstm(tanh)", "lstm(relu)", "gru(tanh)", "rnn(tanh)", "rnn(relu)"):
-        assert any(r.startswith(cell) and "torch.nn" in r for r in rows) or cell == "lstm(relu)"
-    assert "28 passed, 0 failed" in out
+    assert len(rows) == 39 and all(r.endswith("pass") for r in rows)
+    for cell in ("lstm(tanh)", "gru(tanh)", "rnn(tanh)", "rnn(relu)", "bi-lstm"):
+        assert any(r.startswith(cell) and "torch.nn" in r for r in rows)
+    assert any(r.startswith("lnlstm(tanh)") and "gradcheck" in r for r in rows)
+    assert "39 passed, 0 failed" in out
 
 
 def test_check_fails_when_a_tolerance_is_violated(capsys, monkeypatch):

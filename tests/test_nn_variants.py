@@ -17,124 +17,21 @@ import torch
 from lstmkit.errors import LstmkitError
 from lstmkit.nn import Recurrent, lnlstm_loop, lstm_step
 from lstmkit.nn import lnlstm as nn_lnlstm
-from lstmkit.ref import bidirectional as bd
-from lstmkit.ref import gru, lnlstm, lstm, rnn
+from lstmkit.nn.verify import (  # noqa: E402  (the shared ref <-> nn machinery)
+    T1,
+    B,
+    D,
+    F,
+    H,
+    load,
+    problem,
+    ref_params,
+    run_nn,
+    run_ref,
+)
+from lstmkit.ref import lnlstm
 
-D = torch.float64
-B, F, H = 3, 4, 5
-T1, T2 = 6, 3
 ATOL = 1e-10
-MODS = {"lstm": lstm, "gru": gru, "rnn": rnn, "lnlstm": lnlstm}
-
-
-# --- the reference stack, chained by hand ------------------------------------------------------
-
-def n_parts(cell):
-    return 2 if cell in ("lstm", "lnlstm") else 1
-
-
-def fmt(cell, parts):
-    """tuple of state parts -> the ref's state format."""
-    return tuple(parts) if n_parts(cell) == 2 else parts[0]
-
-
-def parts_of(cell, state):
-    return tuple(state) if n_parts(cell) == 2 else (state,)
-
-
-def ref_params(cell, L, bidir, seed=0):
-    """[layer][direction] params; LN gains/biases moved off 1/0."""
-    rng, Dn, mod = np.random.default_rng(seed), 2 if bidir else 1, MODS[cell]
-    out = []
-    for k in range(L):
-        dirs = []
-        for _ in range(Dn):
-            p = mod.init(F if k == 0 else Dn * H, H, rng)
-            for name in p:
-                if name.startswith("ln_"):
-                    p[name] = p[name] + 0.2 * rng.normal(size=p[name].shape)
-            dirs.append(p)
-        out.append(dirs)
-    return out
-
-
-def ref_forward(cell, params, x, s0):
-    """s0: tuple of (L*D, B, H) parts. Returns outputs, final parts, caches."""
-    mod, Dn = MODS[cell], len(params[0])
-    inp, finals, caches = x, [], []
-    for k, dirs in enumerate(params):
-        rows = [s[k * Dn:(k + 1) * Dn] for s in s0]  # each (D, B, H)
-        if Dn == 2:
-            inp, fin, cache = bd.forward(mod, dirs[0], dirs[1], inp, fmt(cell, rows))
-            fin = parts_of(cell, fin)
-        else:
-            inp, fin, cache = mod.forward(dirs[0], inp, fmt(cell, [r[0] for r in rows]))
-            fin = tuple(f[None] for f in parts_of(cell, fin))
-        finals.append(fin)
-        caches.append(cache)
-    return inp, tuple(np.concatenate(f) for f in zip(*finals, strict=True)), caches
-
-
-def ref_backward(cell, caches, Dn, d_out, d_final):
-    mod, L = MODS[cell], len(caches)
-    d_params, d_s0, d = [None] * L, [None] * L, d_out
-    for k in reversed(range(L)):
-        rows = [s[k * Dn:(k + 1) * Dn] for s in d_final]
-        if Dn == 2:
-            d, d_params[k], ds = bd.backward(caches[k], d, fmt(cell, rows))
-            d_s0[k] = parts_of(cell, ds)
-        else:
-            d, dp, ds = mod.backward(caches[k], d, fmt(cell, [r[0] for r in rows]))
-            d_params[k], d_s0[k] = (dp,), tuple(a[None] for a in parts_of(cell, ds))
-    return d, d_params, tuple(np.concatenate(s) for s in zip(*d_s0, strict=True))
-
-
-def problem(cell, L, Dn, seed=7):
-    rng = np.random.default_rng(seed)
-    n = n_parts(cell)
-    return {"x1": rng.normal(size=(B, T1, F)), "x2": rng.normal(size=(B, T2, F)),
-            "s0": tuple(rng.normal(size=(L * Dn, B, H)) for _ in range(n)),
-            "W1": rng.normal(size=(B, T1, Dn * H)), "W2": rng.normal(size=(B, T2, Dn * H)),
-            "Ws": tuple(rng.normal(size=(L * Dn, B, H)) for _ in range(n))}
-
-
-def run_ref(cell, params, P):
-    Dn = len(params[0])
-    out1, s1, c1 = ref_forward(cell, params, P["x1"], P["s0"])
-    out2, s2, c2 = ref_forward(cell, params, P["x2"], s1)
-    dx2, dp2, ds1 = ref_backward(cell, c2, Dn, P["W2"], P["Ws"])
-    dx1, dp1, ds0 = ref_backward(cell, c1, Dn, P["W1"], ds1)
-    d_params = {}
-    for k, (a, b) in enumerate(zip(dp1, dp2, strict=True)):
-        for d, (pa, pb) in enumerate(zip(a, b, strict=True)):
-            for name in pa:
-                d_params[f"{name}_l{k}" + ("_reverse" if d else "")] = pa[name] + pb[name]
-    return [out1, out2, *s1, *s2], [dx1, dx2, *ds0], d_params
-
-
-def load(layer, params):
-    with torch.no_grad():
-        for k, dirs in enumerate(params):
-            for d, p in enumerate(dirs):
-                for name, v in p.items():
-                    sfx = "_reverse" if d else ""
-                    getattr(layer.rnn, f"{name}_l{k}{sfx}").copy_(torch.as_tensor(v))
-
-
-def run_nn(layer, cell, P):
-    t = lambda a: torch.tensor(a, dtype=D, requires_grad=True)
-    x1, x2 = t(P["x1"]), t(P["x2"])
-    s0 = tuple(t(a) for a in P["s0"])
-    out1, s1 = layer(x1, fmt(cell, s0))
-    out2, s2 = layer(x2, s1)
-    loss = (out1 * torch.tensor(P["W1"])).sum() + (out2 * torch.tensor(P["W2"])).sum()
-    for s, w in zip(parts_of(cell, s2), P["Ws"], strict=True):
-        loss = loss + (s * torch.tensor(w)).sum()
-    names = [n.removeprefix("rnn.") for n, _ in layer.named_parameters()]
-    grads = torch.autograd.grad(loss, [x1, x2, *s0, *layer.parameters()])
-    vals = [v.detach().numpy() for v in (out1, out2, *parts_of(cell, s1), *parts_of(cell, s2))]
-    d_params = {n: g.numpy() for n, g in zip(names, grads[2 + len(s0):], strict=True)}
-    return vals, [g.numpy() for g in grads[:2 + len(s0)]], d_params
 
 
 def assert_same(got, want, what):

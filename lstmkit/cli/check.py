@@ -1,6 +1,6 @@
 """``lstmkit check``: prove this install computes the recurrent equations correctly.
 
-For every cell it runs
+For every cell (and the bidirectional wrapper) it runs
   * a gradient check of the NumPy reference (centred finite differences, every
     parameter, the input and the initial state; relative error < 1e-6), and
   * the cross-implementation comparison ref ↔ transcribed torch cells ↔ ``torch.nn.*``
@@ -19,7 +19,9 @@ GRAD_TOL = 1e-6
 MATCH_TOL = 1e-10
 
 # (cell, activation) pairs that lstmkit's reference implements
-CELLS = [("lstm", "tanh"), ("lstm", "relu"), ("gru", "tanh"), ("rnn", "tanh"), ("rnn", "relu")]
+CELLS = [("lstm", "tanh"), ("lstm", "relu"), ("gru", "tanh"), ("rnn", "tanh"), ("rnn", "relu"),
+         ("lnlstm", "tanh")]
+BIDIRECTIONAL = ["lstm", "gru", "rnn", "lnlstm"]
 
 
 def register(sub) -> None:
@@ -31,16 +33,15 @@ def checks():
     """Yield (cell label, check name, worst error, tolerance)."""
     import numpy as np
 
-    from lstmkit.nn.verify import compare, engines_for
+    from lstmkit.nn.verify import MODS, compare, engines_for, ref_kwargs
     from lstmkit.ref.gradcheck import check_cell
 
     for cell, act in CELLS:
         label = f"{cell}({act})"
-        opts = {"nonlinearity": act} if cell == "rnn" else ({"activation": act} if act != "tanh"
-                                                            else {})
+        opts = ref_kwargs(cell, act)
         for shape in ((2, 3, 3, 4), (1, 1, 2, 3)):  # (B, T, F, H), incl. B=1, T=1
             B, T, F, H = shape
-            errs = check_cell(cell, batch=B, steps=T, input_size=F, hidden_size=H,
+            errs = check_cell(MODS[cell], batch=B, steps=T, input_size=F, hidden_size=H,
                               rng=np.random.default_rng(1), **opts)
             yield label, f"ref gradcheck B={B} T={T}", max(errs.values()), GRAD_TOL
         for engine in engines_for(cell, act):
@@ -49,6 +50,12 @@ def checks():
                 errs = compare(cell, act, layers, engine)
                 yield label, f"ref vs {name}, {layers} layer(s), 2 calls", max(errs.values()), \
                     MATCH_TOL
+    for cell in BIDIRECTIONAL:
+        for engine in engines_for(cell, "tanh"):
+            name = "transcribed cells" if engine == "cells" else "torch.nn"
+            errs = compare(cell, "tanh", 2, engine, bidirectional=True)
+            yield f"bi-{cell}", f"ref vs {name}, 2 layers, 2 calls", max(errs.values()), \
+                MATCH_TOL
 
 
 def run(args) -> int:
