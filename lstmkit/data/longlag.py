@@ -3,17 +3,18 @@ r"""Long-time-lag tasks of Hochreiter & Schmidhuber (1997), the tasks LSTM was i
 Both generators return a :class:`LongLagBatch` of ``n`` variable-length sequences, padded
 with zeros to the longest one; a model reads its output at each sequence's last real step
 ``lengths - 1`` (padding comes *after* the end, so a causal recurrent network never sees it
-before that step). Every call is deterministic in ``seed``.
+before that step). ``seed`` is an int, a sequence of ints or a ``numpy.random.Generator``
+(which is then advanced); every call is deterministic in it.
 
 **Adding problem** (paper, Experiment 4), :func:`adding_problem`. Each step is a pair
 (value, marker): the value is drawn from U[-1, 1]; the length is drawn uniformly from
 [T, T + T/10]. One pair among the first 10 (its value is X1) and one other pair among the
-first T/2 - 1 (X2) are marked with 1.0; the first and the last pair carry marker -1.0 (a
-marked first pair keeps marker 1.0 and, as in the paper, X1 is then set to 0); all other
-markers are 0. The target, given at the end, is ``0.5 + (X1 + X2) / 4`` in [0, 1]; a
-sequence counts as correct when the absolute error is below 0.04. (X2 is drawn uniformly
-among the first T/2 - 1 positions other than X1's, which is the same distribution as
-"re-draw until the positions differ".)
+first T/2 - 1 (X2) are marked with 1.0; the first and the last pair carry marker -1.0. A
+marked first pair has marker 1.0 instead, and if it holds X1, X1 is set to 0 as in the
+paper (which says nothing of X2 there, so X2 keeps its value). All other markers are 0.
+The target, given at the end, is ``0.5 + (X1 + X2) / 4`` in [0, 1]; a sequence counts as
+correct when the absolute error is below 0.04. (X2 is drawn uniformly among the first
+T/2 - 1 positions other than X1's: the same distribution as "re-draw until they differ".)
 
 **Temporal order** (paper, Experiment 6a), :func:`temporal_order`. Symbols
 ``a b c d X Y B E`` one-hot encoded (8 inputs, in that order): the sequence starts with

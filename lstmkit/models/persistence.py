@@ -48,6 +48,9 @@ def write_run_dir(out: str | os.PathLike, writers: dict[str, Callable[[Path], No
     out = check_out_dir(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; give the usual directory permissions
     try:
         for name, write in writers.items():
             write(tmp / name)

@@ -1,0 +1,143 @@
+"""``lstmkit gradients``: the vanishing gradient, measured on LSTM, GRU and simple RNN.
+
+Trains a small LSTM, GRU and RNN forecaster on the same data (or loads ``--model``) and
+measures ‖∂L/∂h_t‖ and ‖∂L/∂x_t‖ for t = T … 1 at initialisation (the same seed's initial
+weights) and after training, on the same windows (see :func:`lstmkit.introspect.gradient_flow`).
+Writes into ``--out`` (atomically; new or empty unless ``--overwrite``):
+
+* ``gradients.png``: both norms against steps before the end, log scale;
+* ``gradients.csv``: ``cell, stage, t, lag, dh_norm, dx_norm``;
+* ``training.csv`` (when training): ``cell, epoch, train_loss, grad_norm`` (mean global
+  gradient norm of the epoch's updates; no clipping is applied).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import numpy as np
+
+from lstmkit.errors import expected
+
+ORDER = 55
+CELLS = ("lstm", "gru", "rnn")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("gradients",
+                       help="gradient norms through time for LSTM, GRU and RNN (log plot)")
+    p.add_argument("--data", required=True, metavar="NAME|PATH",
+                   help="bundled dataset name or CSV/Parquet file")
+    p.add_argument("--target", default=None, metavar="COL",
+                   help="target column(s), comma-separated (default: every column)")
+    p.add_argument("--features", default=None, metavar="COLS",
+                   help="input columns, comma-separated (default: every column)")
+    p.add_argument("--lookback", type=int, default=50, metavar="L",
+                   help="window length T (default 50)")
+    p.add_argument("--test", type=float, default=0.2, metavar="N|FRAC",
+                   help="rows held out from training (count or fraction; default 0.2); the "
+                        "norms are measured on windows of all the data")
+    p.add_argument("--epochs", type=int, default=20, metavar="N", help="training epochs")
+    p.add_argument("--hidden", type=int, default=32, metavar="H", help="hidden size")
+    p.add_argument("--windows", type=int, default=256, metavar="M",
+                   help="windows to measure on, evenly spaced (default 256)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", default=None, metavar="DIR",
+                   help="measure this saved model instead of training three")
+    p.add_argument("--out", default="gradients", metavar="DIR", help="output directory")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    p.set_defaults(func=run)
+
+
+def _subset(w, m: int):
+    """At most ``m`` evenly spaced windows of ``w``."""
+    from lstmkit.data import Windows
+
+    idx = np.unique(np.linspace(0, len(w) - 1, min(m, len(w))).round().astype(int))
+    return Windows(w.X[idx], w.Y[idx], w.H[idx], w.start[idx])
+
+
+def _initial_network(forecaster):
+    """The network ``forecaster`` started from: its first seed's initial weights."""
+    import torch
+
+    from lstmkit.models.networks import build_network
+
+    torch.manual_seed(forecaster.seed_list[0])  # as NeuralForecaster._fit_prepared does
+    return build_network(forecaster.network_config_)
+
+
+def _measure(forecaster, windows) -> dict:
+    from lstmkit.introspect import gradient_flow
+    from lstmkit.training.trainer import torch_threads
+
+    with torch_threads(1):
+        return {"init": gradient_flow(_initial_network(forecaster), windows),
+                "trained": gradient_flow(forecaster, windows)}
+
+
+def _csv_writer(rows: list[dict]):
+    def write(path) -> None:
+        buf = io.StringIO()
+        out = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        out.writeheader()
+        out.writerows(rows)
+        path.write_text(buf.getvalue(), encoding="utf-8")
+
+    return write
+
+
+def _check_args(args) -> None:
+    for name in ("lookback", "epochs", "hidden", "windows"):
+        v = getattr(args, name)
+        if v < 1:
+            raise expected("Gradients", f"--{name} a positive integer", v)
+
+
+def run(args) -> int:
+    import lstmkit
+    from lstmkit.introspect import gradient_table
+    from lstmkit.introspect.plots import gradient_flow_plot, save_figure
+    from lstmkit.models.persistence import check_out_dir, write_run_dir
+
+    _check_args(args)
+    check_out_dir(args.out, args.overwrite)  # fail before any work
+    results, training = {}, []
+    if args.model:
+        f = lstmkit.load(args.model)
+        if getattr(f, "cell", None) not in CELLS:
+            raise expected("Gradients", "a recurrent (lstm, gru or rnn) model",
+                           f"model class {type(f).__name__}")
+        results[f.cell] = _measure(f, _subset(f.windows_for(args.data), args.windows))
+    else:
+        for cell in CELLS:
+            # clip_norm=inf never clips (scale factor exactly 1) but makes the trainer log
+            # the gradient norm of every update
+            f = lstmkit.NeuralForecaster(
+                args.lookback, 1, cell=cell, hidden_size=args.hidden, epochs=args.epochs,
+                clip_norm=math.inf, seed=args.seed, progress=False)
+            test = int(args.test) if args.test >= 1 else args.test
+            f.fit(args.data, targets=args.target, features=args.features, test=test)
+            for row in f.histories_[0]:
+                training.append({"cell": cell, "epoch": row["epoch"],
+                                 "train_loss": row["train_loss"],
+                                 "grad_norm": row.get("grad_norm", float("nan"))})
+            results[cell] = _measure(f, _subset(f.windows_for(args.data), args.windows))
+    T = len(next(iter(results.values()))["init"]["t"])
+    title = f"Gradient flow through time, {args.data}, T = {T} (loss at the last step)"
+    writers = {"gradients.png": lambda p: save_figure(gradient_flow_plot(results, title), p),
+               "gradients.csv": _csv_writer(gradient_table(results))}
+    if training:
+        writers["training.csv"] = _csv_writer(training)
+    out = write_run_dir(args.out, writers, overwrite=args.overwrite)
+    print(f"{'cell':4}  {'stage':7}  {'|dL/dh_T|':>10}  {'|dL/dh_1|':>10}  {'ratio 1/T':>9}")
+    for cell, stages in results.items():
+        for stage, flow in stages.items():
+            last, first = flow["dh"][-1], flow["dh"][0]
+            ratio = first / last if last > 0 else float("nan")
+            print(f"{cell.upper():4}  {stage:7}  {last:10.3e}  {first:10.3e}  {ratio:9.2e}")
+    for name in writers:
+        print(f"wrote {out / name}")
+    return 0

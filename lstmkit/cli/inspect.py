@@ -1,0 +1,91 @@
+"""``lstmkit inspect``: gate traces of a saved model on one window, as heatmaps.
+
+Writes into ``--out`` (created atomically; it must not exist or be empty, unless
+``--overwrite``), for each layer ``k``:
+
+* ``layer{k}_gates.png``: heatmaps (time × unit) of every gate, the candidate, C and h;
+* ``layer{k}_top_units.png``: the units of C and h with the largest variance, as lines;
+
+and ``trace.npz`` with the arrays (``x`` (T, F), ``layer{k}_{name}`` (T, H)).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from lstmkit.errors import expected
+
+ORDER = 50
+
+
+def register(sub) -> None:
+    p = sub.add_parser("inspect", help="gate traces of a saved model on one window (heatmaps)")
+    p.add_argument("--model", required=True, metavar="DIR", help="run directory of a model")
+    p.add_argument("--data", required=True, metavar="NAME|PATH",
+                   help="bundled dataset name or CSV/Parquet file to window")
+    p.add_argument("--index", type=int, default=0, metavar="K",
+                   help="window index (negative counts from the end; default 0)")
+    p.add_argument("--top", type=int, default=5, metavar="N",
+                   help="units with the largest variance to draw as lines (default 5)")
+    p.add_argument("--out", default="inspect", metavar="DIR", help="output directory")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    p.set_defaults(func=run)
+
+
+def _npz_writer(arrays: dict):
+    def write(path: Path) -> None:
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        path.write_bytes(buf.getvalue())
+
+    return write
+
+
+def _figure_writer(fig):
+    from lstmkit.introspect.plots import save_figure
+
+    return lambda path: save_figure(fig, path)
+
+
+def run(args) -> int:
+    import lstmkit
+    from lstmkit.introspect import trace
+    from lstmkit.introspect.plots import gate_heatmaps, top_units_plot
+    from lstmkit.models.persistence import check_out_dir, write_run_dir
+
+    if args.top < 1:
+        raise expected("Inspect", "--top a positive integer", args.top)
+    check_out_dir(args.out, args.overwrite)  # fail before any work
+    model = lstmkit.load(args.model)
+    w = model.windows_for(args.data)
+    M = len(w)
+    if not -M <= args.index < M:
+        raise expected("Inspect", f"--index in [{-M}, {M}) ({M} windows)", args.index)
+    k = args.index % M
+    x = w.X[k]  # (L, F) scaled inputs of window k
+    L = x.shape[0]
+    rows = [str(int(r)) for r in range(int(w.start[k]) - L, int(w.start[k]))]  # input rows
+    tr = trace(model, x[None], labels=rows)
+    name = Path(args.model).name
+    writers, arrays = {}, {"x": x}
+    for layer in range(tr.num_layers):
+        seq = tr.sequence(0, layer)  # name -> (T, H)
+        title = f"{name}: {tr.cell.upper()} layer {layer}, window {k} (rows {rows[0]}–{rows[-1]})"
+        writers[f"layer{layer}_gates.png"] = _figure_writer(
+            gate_heatmaps(seq, labels=rows, title=title))
+        writers[f"layer{layer}_top_units.png"] = _figure_writer(
+            top_units_plot(seq, k=args.top, labels=rows, title=title))
+        arrays.update({f"layer{layer}_{n}": v for n, v in seq.items()})
+    writers["trace.npz"] = _npz_writer(arrays)
+    out = write_run_dir(args.out, writers, overwrite=args.overwrite)
+    print(f"{tr.cell.upper()} trace of window {k} of {M} ({L} steps), model {args.model}")
+    for layer in range(tr.num_layers):
+        seq = tr.sequence(0, layer)
+        stats = "  ".join(f"{n} {np.mean(v):+.3f}" for n, v in seq.items())
+        print(f"  layer {layer} means: {stats}")
+    for f in writers:
+        print(f"  wrote {out / f}")
+    return 0
