@@ -1,5 +1,5 @@
 # Two commands: `make demo` and `make test`. Each creates .venv on first use
-# and re-installs only when pyproject.toml or constraints.txt changes.
+# and re-installs only when pyproject.toml, constraints.txt or data-requirements.txt change.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,9 +11,10 @@ PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constra
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+$(STAMP): pyproject.toml constraints.txt data-requirements.txt | $(BIN)/python
 	$(PIP) torch==2.13.0
 	$(PIP) -e ".[dev]"
+	$(PIP) --no-deps -r data-requirements.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
