@@ -13,7 +13,8 @@ from lstmkit.errors import LstmkitError  # noqa: E402
 
 _LAZY = {
     "LSTMForecaster", "GRUForecaster", "RNNForecaster", "MLPForecaster", "NeuralForecaster",
-    "BaselineForecaster", "Forecaster", "load",
+    "BaselineForecaster", "Forecaster", "load", "SequenceClassifier", "TextClassifier",
+    "LanguageModel",
 }
 
 __all__ = ["LstmkitError", "__version__", *sorted(_LAZY)]

@@ -5,9 +5,14 @@
 - :mod:`~lstmkit.models.networks`: the torch networks behind them.
 - :mod:`~lstmkit.models.baselines`: window-level baselines (naive, seasonal, mean, linear AR).
 - :mod:`~lstmkit.models.persistence`: run directories (safetensors + JSON, atomic writes).
+- :mod:`~lstmkit.models.classifier`, :mod:`~lstmkit.models.text_classifier`: sequence and text
+  classifiers; :mod:`~lstmkit.models.language`: language models; :mod:`~lstmkit.models.ngram`:
+  the Kneser-Ney baseline.
 """
 
+from lstmkit.models.classifier import SequenceClassifier, load_classifier
 from lstmkit.models.forecaster import Forecaster, load
+from lstmkit.models.language import LanguageModel
 from lstmkit.models.neural import (
     BaselineForecaster,
     GRUForecaster,
@@ -16,14 +21,21 @@ from lstmkit.models.neural import (
     NeuralForecaster,
     RNNForecaster,
 )
+from lstmkit.models.ngram import KneserNey
+from lstmkit.models.text_classifier import TextClassifier
 
 __all__ = [
     "BaselineForecaster",
     "Forecaster",
     "GRUForecaster",
+    "KneserNey",
+    "LanguageModel",
     "LSTMForecaster",
     "MLPForecaster",
     "NeuralForecaster",
     "RNNForecaster",
+    "SequenceClassifier",
+    "TextClassifier",
     "load",
+    "load_classifier",
 ]

@@ -220,13 +220,18 @@ def _as_list(cols) -> list[str]:
     return [str(c) for c in cols]
 
 
-def load(path) -> Forecaster:
-    """Load a run directory written by :meth:`Forecaster.save` (never unpickles)."""
+def load(path):
+    """Load any run directory lstmkit wrote (forecaster, classifier, language model).
+
+    Dispatches on ``config.json``'s ``model_class``; never unpickles.
+    """
     from lstmkit.data import scaler_from_dict
     from lstmkit.models import registry
     from lstmkit.models.persistence import read_run_dir
 
     config, tensors = read_run_dir(path)
+    if config.get("model_class") in registry.LOADERS:
+        return registry.LOADERS[config["model_class"]](path)
     try:
         cls = registry.MODEL_CLASSES[config["model_class"]]
         model = cls(**config["params"])

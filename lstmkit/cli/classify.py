@@ -1,0 +1,152 @@
+"""``lstmkit classify fit | predict | evaluate | datasets``: sequence classification."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+ORDER = 20
+
+
+def register(sub) -> None:
+    from lstmkit.cli.forecast import count_or_fraction, positive_float, positive_int
+
+    grp = sub.add_parser("classify", help="sequence classification (fit, predict, evaluate)")
+    csub = grp.add_subparsers(dest="classify_command", metavar="SUBCOMMAND")
+    grp.set_defaults(func=lambda args: _usage(grp))
+
+    p = csub.add_parser("fit", help="train a sequence classifier and write a run directory")
+    p.add_argument("--data", required=True, metavar="NAME|PATH",
+                   help="digits-rows, mnist1d, ucr:NAME, or a long CSV (id,t,channels...,label)")
+    p.add_argument("--test", type=count_or_fraction, default=None,
+                   help="sequences held out for testing (default: the set's own test split, "
+                   "else 0.2; stratified)")
+    p.add_argument("--val", type=count_or_fraction, default=0,
+                   help="sequences of the training part held out for early stopping")
+    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
+    p.add_argument("--hidden-size", type=positive_int, default=64)
+    p.add_argument("--layers", type=positive_int, default=1)
+    p.add_argument("--bidirectional", action="store_true")
+    p.add_argument("--pooling", choices=["last", "mean", "max", "mean+max"], default="last")
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--activation", choices=["tanh", "relu"], default="tanh")
+    p.add_argument("--no-standardize", action="store_true",
+                   help="feed the raw channels (default: standardised on the training steps)")
+    p.add_argument("--epochs", type=positive_int, default=30)
+    p.add_argument("--batch-size", type=positive_int, default=64)
+    p.add_argument("--lr", type=positive_float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--schedule", choices=["constant", "cosine", "onecycle"], default="constant")
+    p.add_argument("--clip-norm", type=positive_float, default=1.0)
+    p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--patience", type=positive_int, default=None,
+                   help="early stopping patience in epochs (needs --val)")
+    p.add_argument("--seeds", type=positive_int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=fit)
+
+    p = csub.add_parser("predict", help="predict the class of every sequence")
+    p.add_argument("--model", required=True, metavar="DIR")
+    p.add_argument("--data", required=True, metavar="NAME|PATH",
+                   help="a long CSV (id,t,channels...[,label]) or a bundled set (its test split)")
+    p.add_argument("--out", metavar="FILE.csv", help="write the predictions here (default stdout)")
+    p.set_defaults(func=predict)
+
+    p = csub.add_parser("evaluate", help="score a saved classifier beside the baselines")
+    p.add_argument("--model", required=True, metavar="DIR")
+    p.add_argument("--data", required=True, metavar="NAME|PATH")
+    p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    p.set_defaults(func=evaluate)
+
+    p = csub.add_parser("datasets", help="list the bundled classification sets")
+    p.set_defaults(func=datasets)
+
+
+def _usage(parser) -> int:
+    parser.print_help()
+    return 2
+
+
+def fit(args) -> int:
+    from lstmkit.errors import expected
+    from lstmkit.evaluation.report import history_csv
+    from lstmkit.models.classifier import SequenceClassifier
+    from lstmkit.models.classifier_base import accuracy_plot, confusion_plot, report_table
+    from lstmkit.models.persistence import check_out_dir, json_writer
+
+    check_out_dir(args.out, args.overwrite)  # refuse before any work
+    if args.patience and not args.val:
+        raise expected("classify fit", "--val > 0 with --patience (early stopping needs a "
+                       "val split)", f"--val {args.val}")
+    clf = SequenceClassifier(
+        cell=args.cell, hidden_size=args.hidden_size, num_layers=args.layers,
+        bidirectional=args.bidirectional, pooling=args.pooling, dropout=args.dropout,
+        activation=args.activation, standardize=not args.no_standardize, epochs=args.epochs,
+        batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+        schedule=args.schedule, clip_norm=args.clip_norm, label_smoothing=args.label_smoothing,
+        patience=args.patience, seeds=args.seeds, seed=args.seed, progress=not args.quiet)
+    clf.fit(args.data, test=args.test, val=args.val)
+    extra = {"history.csv": lambda p: p.write_text(history_csv(clf.histories_, clf.seed_list)),
+             "loss.png": lambda p: accuracy_plot(clf.histories_, clf.seed_list, p)}
+    report = None
+    if clf.test_set_ is not None:
+        report = clf.evaluate()
+        extra["metrics.json"] = json_writer(report)
+        extra["confusion.png"] = lambda p: confusion_plot(
+            report["ensemble"]["confusion"], clf.classes_, p,
+            f"{clf.label} on {args.data}: test confusion")
+    out = clf.save(args.out, overwrite=args.overwrite, extra=extra)
+    train_n, val_n, test_n = clf.split_sizes_
+    if report is not None:
+        print(report_table(report, f"{clf.label} on {args.data}: {test_n} test sequences "
+                           f"({train_n} train, {val_n} val)"))
+    else:
+        print(f"{clf.label} on {args.data}: {train_n} train sequences, no test split")
+    print(f"\nwrote {out}/ ({', '.join(['model.safetensors', 'config.json', *extra])})")
+    return 0
+
+
+def predict(args) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from lstmkit.models.classifier import SequenceClassifier
+    from lstmkit.models.persistence import atomic_write_text
+
+    clf = SequenceClassifier.load(args.model)
+    s = clf._as_set(args.data, labels=False)
+    proba = clf.predict_proba(s)
+    frame = pd.DataFrame({"id": s.ids if s.ids is not None else np.arange(len(s)),
+                          "predicted": np.asarray(clf.classes_, dtype=object)[proba.argmax(1)]})
+    for j, c in enumerate(clf.classes_):
+        frame[f"p_{c}"] = np.round(proba[:, j], 6)
+    if args.out:
+        atomic_write_text(args.out, frame.to_csv(index=False))
+        print(f"wrote {args.out} ({len(frame)} sequences)")
+    else:
+        frame.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def evaluate(args) -> int:
+    from lstmkit.models.classifier import SequenceClassifier
+    from lstmkit.models.classifier_base import report_table
+
+    clf = SequenceClassifier.load(args.model)
+    report = clf.evaluate(args.data)
+    if args.json:
+        print(json.dumps(report, indent=2, allow_nan=True))
+        return 0
+    print(report_table(report, f"{clf.label} on {args.data}: {report['n']} sequences"))
+    return 0
+
+
+def datasets(args) -> int:
+    from lstmkit.data.classification import list_classification_datasets
+
+    for name, desc in list_classification_datasets():
+        print(f"{name:14s} {desc}")
+    return 0

@@ -1,0 +1,188 @@
+"""Sequence classifier: padding invariance, API, persistence, data loaders and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lstmkit.cli.main import main
+from lstmkit.data.classification import (
+    load_classification,
+    pad_sequences,
+    read_long_csv,
+    read_ts,
+    sequences_from,
+)
+from lstmkit.errors import LstmkitError
+from lstmkit.models.classifier import SequenceClassifier, load_classifier
+from lstmkit.models.sequence_net import HAS_BIDIRECTIONAL, NetConfig, SequenceNet
+
+BIDIR = [False, True] if HAS_BIDIRECTIONAL else [False]
+
+
+def _toy(n=60, seed=0, C=2, T=12, variable=True):
+    """Two classes: rising vs falling first channel, variable lengths."""
+    rng = np.random.default_rng(seed)
+    seqs, y = [], []
+    for i in range(n):
+        L = int(rng.integers(4, T + 1)) if variable else T
+        cls = i % 2
+        t = np.linspace(0, 1, L)
+        ch0 = (t if cls else 1 - t) + 0.1 * rng.normal(size=L)
+        rest = rng.normal(size=(L, C - 1))
+        seqs.append(np.column_stack([ch0, rest]))
+        y.append("up" if cls else "down")
+    return seqs, y
+
+
+# ---------------------------------------------------------------- padding invariance
+@pytest.mark.parametrize("pooling", ["last", "mean", "max", "mean+max"])
+@pytest.mark.parametrize("bidirectional", BIDIR)
+@pytest.mark.parametrize("cell,activation", [("lstm", "tanh"), ("gru", "tanh"),
+                                             ("lstm", "relu")])  # relu: transcribed cells
+def test_padding_with_garbage_does_not_change_logits(pooling, bidirectional, cell, activation):
+    torch.manual_seed(0)
+    cfg = NetConfig(cell=cell, input_size=3, n_classes=4, hidden_size=5, num_layers=2,
+                    bidirectional=bidirectional, pooling=pooling, activation=activation)
+    net = SequenceNet(cfg).double().eval()
+    lengths = [7, 3, 5, 1]
+    seqs = [torch.randn(L, 3, dtype=torch.float64) for L in lengths]
+    alone = torch.cat([net(s[None], torch.tensor([len(s)])) for s in seqs])  # (4, K)
+    T = 10
+    x = torch.randn(4, T, 3, dtype=torch.float64) * 100  # garbage everywhere ...
+    for i, s in enumerate(seqs):
+        x[i, : len(s)] = s  # ... except the real steps
+    batched = net(x, torch.tensor(lengths))
+    torch.testing.assert_close(batched, alone, rtol=1e-10, atol=1e-10)
+
+
+def test_packed_fast_path_matches_cells_path():
+    torch.manual_seed(1)
+    cfg = NetConfig(cell="lstm", input_size=2, n_classes=3, hidden_size=4,
+                    bidirectional=bool(BIDIR[-1]), pooling="mean+max")
+    net = SequenceNet(cfg).double().eval()
+    x, lengths = torch.randn(5, 6, 2, dtype=torch.float64), torch.tensor([6, 2, 4, 6, 1])
+    fast = net(x, lengths)
+    assert not net.encoder.uses_cells()
+    net.encoder.engine = "cells"
+    torch.testing.assert_close(net(x, lengths), fast, rtol=1e-10, atol=1e-10)
+
+
+# ---------------------------------------------------------------- API
+def test_fit_predict_evaluate_save_load_roundtrip(tmp_path):
+    seqs, y = _toy()
+    clf = SequenceClassifier(hidden_size=8, epochs=15, lr=1e-2, pooling="mean", seeds=2,
+                             bidirectional=bool(BIDIR[-1]), progress=False)
+    clf.fit(seqs, y, test=0.25, val=0.1)
+    rep = clf.evaluate()
+    assert rep["n"] == 15 and len(rep["per_seed"]) == 2
+    assert set(rep["baselines"]) == {"majority", "1-NN"}
+    assert rep["aggregate"]["accuracy"]["mean"] > 0.8  # an easy task
+    assert {"mean", "median", "min", "max"} <= set(rep["aggregate"]["accuracy"])
+    assert np.asarray(rep["ensemble"]["confusion"]).sum() == 15
+    proba = clf.predict_proba(seqs[:5])
+    assert proba.shape == (5, 2) and np.allclose(proba.sum(1), 1)
+    assert set(clf.predict(seqs[:5])) <= {"down", "up"}
+    clf.save(tmp_path / "run")
+    again = load_classifier(tmp_path / "run")
+    np.testing.assert_allclose(again.predict_proba(seqs[:5]), proba, rtol=1e-6)
+    import lstmkit
+
+    generic = lstmkit.load(tmp_path / "run")  # dispatches on config.json's model_class
+    assert type(generic) is SequenceClassifier
+    np.testing.assert_allclose(generic.predict_proba(seqs[:5]), proba, rtol=1e-6)
+    rep2 = again.evaluate(seqs[:20], y[:20])
+    assert "1-NN" in rep2["baselines"]
+
+
+def test_errors_are_one_line():
+    seqs, y = _toy(20)
+    clf = SequenceClassifier(hidden_size=4, epochs=1, progress=False)
+    with pytest.raises(LstmkitError, match="fitted model"):
+        clf.predict(seqs)
+    clf.fit(seqs, y, test=0.25)
+    with pytest.raises(LstmkitError, match="C=2 channels"):
+        clf.predict(np.zeros((2, 5, 3)))
+    with pytest.raises(LstmkitError, match="unknown label"):
+        clf.evaluate(seqs[:4], ["up", "down", "sideways", "up"])
+    with pytest.raises(LstmkitError, match="pooling"):
+        SequenceClassifier(pooling="median")
+    with pytest.raises(LstmkitError, match="own test split"):
+        SequenceClassifier(epochs=1).fit("digits-rows", test=0.3)
+    with pytest.raises(LstmkitError, match="lengths"):
+        sequences_from(np.zeros((2, 4, 1)), lengths=[5, 1])
+
+
+# ---------------------------------------------------------------- data
+def test_pad_and_long_csv(tmp_path):
+    X, lens = pad_sequences([np.ones((3, 2)), np.ones((5, 2))])
+    assert X.shape == (2, 5, 2) and lens.tolist() == [3, 5] and X[0, 3:].sum() == 0
+    rows = [{"id": i, "t": t, "a": t * (1 if i % 2 else -1), "b": 0.5, "label": f"c{i % 2}"}
+            for i in range(6) for t in range(3 + i)]
+    path = tmp_path / "long.csv"
+    pd.DataFrame(rows).sample(frac=1, random_state=0).to_csv(path, index=False)  # shuffled
+    s, labels, channels = read_long_csv(path)
+    assert channels == ["a", "b"] and s.lengths.tolist() == [3, 4, 5, 6, 7, 8]
+    assert s.X[1, :4, 0].tolist() == [0, 1, 2, 3]  # sorted by t within id 1
+    assert labels == ["c0", "c1"] * 3
+    bad = pd.DataFrame(rows)
+    bad.loc[0, "label"] = "c1"
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(LstmkitError, match="one label per id"):
+        read_long_csv(tmp_path / "bad.csv")
+
+
+def test_read_ts_variable_length_multichannel(tmp_path):
+    ts = tmp_path / "X_TRAIN.ts"
+    ts.write_text("@problemName X\n@univariate false\n@classLabel true a b\n@data\n"
+                  "1,2,3:4,5,6:a\n7,8:9,10:b\n")
+    seqs, labels = read_ts(ts)
+    assert [s.shape for s in seqs] == [(3, 2), (2, 2)] and labels == ["a", "b"]
+    assert seqs[1][:, 1].tolist() == [9, 10]
+
+
+def test_ucr_missing_package_is_a_clear_error(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    with pytest.raises(LstmkitError, match="aeon or sktime"):
+        load_classification("ucr:GunPoint")
+
+
+def test_digits_rows_shapes():
+    d = load_classification("digits-rows")
+    assert d.train.X.shape == (1347, 8, 8) and d.test.X.shape == (450, 8, 8)
+    assert len(d.classes) == 10
+
+
+# ---------------------------------------------------------------- CLI
+def test_cli_fit_predict_evaluate(tmp_path, capsys):
+    seqs, y = _toy(40, T=8)
+    rows = [{"id": f"s{i}", "t": t, "a": float(v[0]), "b": float(v[1]), "label": y[i]}
+            for i, s in enumerate(seqs) for t, v in enumerate(s)]
+    path = tmp_path / "data.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    out = tmp_path / "run"
+    assert main(["classify", "fit", "--data", str(path), "--out", str(out), "--epochs", "3",
+                 "--hidden-size", "6", "--test", "0.25", "--quiet"]) == 0
+    files = {p.name for p in out.iterdir()}
+    assert {"model.safetensors", "config.json", "metrics.json", "history.csv", "loss.png",
+            "confusion.png"} <= files
+    assert "1-NN" in capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n"] == 10
+    pred = tmp_path / "pred.csv"
+    assert main(["classify", "predict", "--model", str(out), "--data", str(path),
+                 "--out", str(pred)]) == 0
+    frame = pd.read_csv(pred)
+    assert list(frame.columns[:2]) == ["id", "predicted"] and len(frame) == 40
+    assert main(["classify", "evaluate", "--model", str(out), "--data", str(path)]) == 0
+    # non-empty --out without --overwrite: refused, nothing written
+    assert main(["classify", "fit", "--data", str(path), "--out", str(out)]) == 2
+    assert "non-empty" in capsys.readouterr().err
+    assert main(["classify", "fit", "--data", "nope.csv", "--out", str(tmp_path / "x")]) == 2
+    assert not (tmp_path / "x").exists()

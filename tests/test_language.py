@@ -1,0 +1,134 @@
+"""Language model, Kneser-Ney baseline, truncated BPTT and the ``lstmkit text`` CLI."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lstmkit.cli.main import main
+from lstmkit.errors import LstmkitError
+from lstmkit.models.language import LanguageModel, LMConfig, LMNet
+from lstmkit.models.ngram import KneserNey
+from lstmkit.training.language import batchify, stream_nll
+
+LINES = [
+    "segue documento em anexo .",
+    "segue o documento em anexo para revisão .",
+    "o governo anunciou novas medidas hoje .",
+    "o presidente anunciou o documento .",
+    "segue em anexo o relatório do governo .",
+    "a polícia federal investiga o caso .",
+] * 12
+
+
+def _tiny_lm(level="word", epochs=3, **kw):
+    return LanguageModel(level=level, min_count=1, embed_size=16, hidden_size=16,
+                         num_layers=1, dropout=0.0, epochs=epochs, batch_size=4, bptt=8,
+                         lr=1e-2, progress=False, threads=1, **kw).fit(LINES, val=0.1,
+                                                                      test=0.1)
+
+
+# ---------------------------------------------------------------- n-gram baseline
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_kneser_ney_is_a_distribution(order):
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 12, size=400)
+    kn = KneserNey(order, vocab_size=15).fit(ids)  # ids 12..14 never seen
+    for ctx in ([], [3], [3, 4], [13, 14], [1, 2, 3]):
+        p = kn.prob_vector(ctx)
+        assert p.shape == (15,) and (p > 0).all()
+        assert math.isclose(p.sum(), 1.0, rel_tol=1e-9)
+    assert kn.perplexity(ids[:50]) < 15  # better than uniform on its own data
+
+
+def test_kneser_ney_learns_a_deterministic_sequence():
+    ids = np.tile(np.arange(5), 60)
+    kn = KneserNey(2, vocab_size=5).fit(ids)
+    assert kn.prob_vector([2]).argmax() == 3
+    assert kn.perplexity(ids[:40]) < 1.5
+
+
+# ---------------------------------------------------------------- TBPTT helpers
+def test_batchify_and_chunked_nll_carry_state():
+    ids = torch.arange(23)
+    b = batchify(ids, 4)
+    assert b.shape == (4, 5) and b[1, 0] == 5  # contiguous columns, remainder dropped
+    torch.manual_seed(0)
+    net = LMNet(LMConfig(vocab_size=30, embed_size=6, hidden_size=5, num_layers=2,
+                         dropout=0.0, tie_weights=False)).double()
+    long = torch.randint(0, 30, (50,))
+    one, n1 = stream_nll(net, long, chunk=1000)
+    many, n2 = stream_nll(net, long, chunk=7)  # state carried across chunks
+    assert n1 == n2 == 49
+    assert math.isclose(one, many, rel_tol=1e-10)
+
+
+# ---------------------------------------------------------------- language model
+def test_word_lm_learns_beats_uniform_and_completes(tmp_path):
+    lm = _tiny_lm(epochs=8)
+    m = lm.evaluate()
+    assert m["perplexity"] < len(lm.vocab_) / 2 and "ngram_perplexity" in m
+    top = lm.complete("segue documento em", k=3)
+    assert len(top) == 3 and top[0][1] >= top[1][1] >= top[2][1]
+    assert all(w not in ("<pad>", "<unk>", "<eos>") for w, _ in top)
+    text = lm.generate("o governo", n=6, temperature=0.8, top_k=5, seed=1)
+    assert text.startswith("o governo") and text == lm.generate("o governo", n=6,
+                                                               temperature=0.8, top_k=5, seed=1)
+    lm.save(tmp_path / "lm")
+    again = LanguageModel.load(tmp_path / "lm")
+    import lstmkit
+
+    assert type(lstmkit.load(tmp_path / "lm")) is LanguageModel
+    np.testing.assert_allclose(again.next_distribution("segue documento"),
+                               lm.next_distribution("segue documento"), rtol=1e-6)
+    assert again.evaluate(LINES[:6])["tokens"] > 10
+
+
+def test_char_lm_and_tied_weights_save(tmp_path):
+    lm = _tiny_lm(level="char", epochs=2)
+    assert lm.net_.decoder.weight is lm.net_.embed.weight
+    words = lm.complete("segue documento em", k=2)
+    assert 1 <= len(words) <= 2 and all(w and w.isalnum() for w, _ in words)
+    lm.save(tmp_path / "c")
+    again = LanguageModel.load(tmp_path / "c")
+    assert again.net_.decoder.weight is again.net_.embed.weight
+    assert len(again.generate("se", n=10, seed=0)) == 12
+
+
+def test_lm_errors():
+    with pytest.raises(LstmkitError, match="level"):
+        LanguageModel(level="byte")
+    with pytest.raises(LstmkitError, match="fitted"):
+        LanguageModel().complete("x")
+    with pytest.raises(LstmkitError, match="corpus name"):
+        LanguageModel().fit("no-such-corpus")
+    with pytest.raises(LstmkitError, match="training stream"):
+        LanguageModel(batch_size=64, progress=False).fit(LINES[:12], val=0.2, test=0.2)
+
+
+# ---------------------------------------------------------------- CLI
+def test_cli_text_fit_complete_generate(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(LINES), encoding="utf-8")
+    out = tmp_path / "lm"
+    args = ["text", "fit", "--corpus", str(corpus), "--out", str(out), "--epochs", "2",
+            "--embed-size", "8", "--hidden-size", "8", "--layers", "1", "--batch-size", "4",
+            "--bptt", "8", "--min-count", "1", "--quiet"]
+    assert main(args) == 0
+    assert "Kneser-Ney" in capsys.readouterr().out
+    assert {"model.safetensors", "config.json", "metrics.json", "history.csv",
+            "loss.png"} <= {p.name for p in out.iterdir()}
+    assert main(["text", "complete", "--model", str(out), "Segue documento em", "-k", "3"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()
+    assert len(rows) == 3 and all(len(r.split("\t")) == 2 for r in rows)
+    assert main(["text", "generate", "--model", str(out), "o governo", "--tokens", "5"]) == 0
+    assert capsys.readouterr().out.startswith("o governo")
+    assert main(args) == 2  # non-empty --out
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("não".encode("latin-1"))
+    assert main(["text", "fit", "--corpus", str(bad), "--out", str(tmp_path / "b")]) == 2
+    assert "UTF-8" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
