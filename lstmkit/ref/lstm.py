@@ -41,10 +41,11 @@ Implementation — the equations above, arranged for speed (the comments in the 
 equation each line computes or, in the backward, undoes):
 
 * The loops run time-major, (T, B, ...), so that a step reads and writes contiguous blocks.
-* The input side ``weight_ih·x_t + b`` of all steps is one matmul before the loop (x gets a
-  column of ones, b becomes a row of the matrix); the loop does one (B, H) @ (H, 4H) matmul
-  per step; after the backward loop d_weight_hh, d_weight_ih with d_bias, and d_x are one
-  matmul each over all steps.
+* The forward keeps ``[h_{t-1}, x_t, 1]`` for every step (the course's concatenation, plus
+  a constant 1 that carries the bias). The input side ``weight_ih·x_t + b`` of all steps is
+  one matmul before the loop; the loop does one (B, H) @ (H, 4H) matmul per step; after the
+  backward loop, one matmul against the stored ``[h_{t-1}, x_t, 1]`` gives d_weight_hh,
+  d_weight_ih and d_bias for all steps at once, and one more gives d_x.
 * Inside, the gate blocks are in the order i, f, o, g, and the rows of i, f, o are scaled
   by 1/2: with σ(z) = (1 + tanh(z/2)) / 2, one tanh over the whole (B, 4H) block activates
   all four gates, and the backward has one derivative, 1 - u², for all four blocks (the
@@ -68,9 +69,7 @@ from lstmkit.ref._common import (
     check_sizes,
     check_x,
     mul_act_grad_,
-    time_major,
     uniform_init,
-    with_ones,
 )
 
 NAME = "LSTM"
@@ -126,32 +125,38 @@ def forward(params, x, state=None, activation="tanh"):
     W_hhT = np.ascontiguousarray((scale * W_hh).T)              # (H, 4H)
     b = (p["bias_ih"] + p["bias_hh"])[perm]                     # (4H,)    b_k = b_ik + b_hk
     Wb = np.vstack([W_ih.T, b]) * scale.T                       # (F+1, 4H)
-    x1 = with_ones(time_major(x).reshape(T * B, F))             # (T*B, F+1) rows [x_t, 1]
 
-    # Input side (W·x_t + b) / scale for all t in one matmul; the loop adds the recurrent
-    # side and activates in place, so that afterwards u[t] = tanh(.) of every block.
-    u = np.matmul(x1, Wb).reshape(T, B, 4 * H)                   # (T, B, 4H)
-    sig = np.empty((T, B, 3 * H), dtype)                         # i_t | f_t | o_t
-    hs = np.empty((T + 1, B, H), dtype)                          # h_0 .. h_T
+    # hx[t] = [h_{t-1}, x_t, 1]: the course's [h_{t-1}, x_t], plus a constant 1 that carries
+    # the bias. The loop fills in the h part; backward gets all weight gradients from it.
+    hx = np.zeros((T + 1, B, H + F + 1), dtype)                 # (T+1, B, H+F+1)
+    hx[0, :, :H] = h0
+    hx[:T, :, H:H + F] = x.swapaxes(0, 1)                       # time-major x
+    hx[:T, :, H + F] = 1
+    hs = hx[:, :, :H]                                           # h_0 .. h_T (a view)
+    # Input side scale * (W_i·x_t + b) for all t in one matmul; the loop adds the recurrent
+    # side and activates in place, so that afterwards u[t] holds the tanh of every block
+    # (relu for C̃ with activation="relu").
+    u = np.matmul(hx[:T, :, H:].reshape(T * B, F + 1), Wb).reshape(T, B, 4 * H)
+    sig = np.empty((T, 3, B, H), dtype)                          # i_t, f_t, o_t
     cs = np.empty((T + 1, B, H), dtype)                          # C_0 .. C_T
     acs = np.empty((T, B, H), dtype)                             # tanh(C_1) .. tanh(C_T)
-    hs[0], cs[0] = h0, c0
+    cs[0] = c0
     hw = np.empty((B, 4 * H), dtype)
     ig = np.empty((B, H), dtype)
     H3 = 3 * H
     for t in range(T):
         a = u[t]                                                 # (B, 4H)
         np.matmul(hs[t], W_hhT, out=hw)
-        a += hw                                                  # a = (W·[h_{t-1}, x_t] + b)/2
+        a += hw                                                  # a = scale*(W·[h, x] + b)
         if activation == "tanh":
             np.tanh(a, out=a)                                    # tanh(a): all four blocks
         else:
             np.tanh(a[:, :H3], out=a[:, :H3])
             np.maximum(a[:, H3:], 0, out=a[:, H3:])              # C̃_t = relu(.)
-        s = sig[t]
-        np.multiply(a[:, :H3], 0.5, out=s)
+        s = sig[t]                                               # (3, B, H)
+        np.multiply(a[:, :H3].reshape(B, 3, H).swapaxes(0, 1), 0.5, out=s)
         s += 0.5                                                 # i_t, f_t, o_t = σ(.)
-        i, f, o, g = s[:, :H], s[:, H:2 * H], s[:, 2 * H:], a[:, H3:]
+        (i, f, o), g = s, a[:, H3:]
         np.multiply(f, cs[t], out=cs[t + 1])                     # C_t = f_t * C_{t-1}
         np.multiply(i, g, out=ig)
         cs[t + 1] += ig                                          #       + i_t * C̃_t
@@ -159,8 +164,7 @@ def forward(params, x, state=None, activation="tanh"):
         np.multiply(o, acs[t], out=hs[t + 1])                    # h_t = o_t * tanh(C_t)
 
     cache = {"activation": activation, "dtype": dtype, "shape": (B, T, F, H), "perm": perm,
-             "x1": x1, "W_ih": W_ih, "W_hh": W_hh, "u": u, "sig": sig, "hs": hs, "cs": cs,
-             "acs": acs}
+             "hx": hx, "W_ih": W_ih, "W_hh": W_hh, "u": u, "sig": sig, "cs": cs, "acs": acs}
     return batch_major(hs[1:]), (hs[T].copy(), cs[T].copy()), cache
 
 
@@ -174,9 +178,10 @@ def backward(cache, d_outputs=None, d_final_state=None):
     """
     B, T, F, H = cache["shape"]
     dtype, activation = cache["dtype"], cache["activation"]
-    u, sig, hs, cs, acs = cache["u"], cache["sig"], cache["hs"], cache["cs"], cache["acs"]
-    dys = time_major(check_array(NAME, "d_outputs", d_outputs, (B, T, H),
-                                 f"B={B}, T={T}, H={H}", dtype))                 # (T, B, H)
+    u, sig, hx, cs, acs = cache["u"], cache["sig"], cache["hx"], cache["cs"], cache["acs"]
+    if d_outputs is not None:
+        d_outputs = check_array(NAME, "d_outputs", d_outputs, (B, T, H),
+                                f"B={B}, T={T}, H={H}", dtype)                   # (B, T, H)
     dhT, dcT = check_pair(NAME, "d_final_state", d_final_state, ("dh", "dc"))
     dh = check_array(NAME, "d_final_state dh", dhT, (B, H), f"B={B}, H={H}", dtype).copy()
     dc = check_array(NAME, "d_final_state dc", dcT, (B, H), f"B={B}, H={H}", dtype).copy()
@@ -193,10 +198,11 @@ def backward(cache, d_outputs=None, d_final_state=None):
     tmp4 = np.empty((B, 4 * H), dtype)
     H3 = 3 * H
     for t in reversed(range(T)):
-        a, d, s = u[t], dZ[t], sig[t]                            # (B, 4H), (B, 4H), (B, 3H)
-        i, f, o, g = s[:, :H], s[:, H:2 * H], s[:, 2 * H:], a[:, H3:]
+        a, d = u[t], dZ[t]                                       # (B, 4H) each
+        (i, f, o), g = sig[t], a[:, H3:]                         # (B, H) each
         di, df, do, dg = d[:, :H], d[:, H:2 * H], d[:, 2 * H:H3], d[:, H3:]
-        dh += dys[t]                                             # h_t is output t and feeds t+1
+        if d_outputs is not None:
+            dh += d_outputs[:, t]                                # h_t is output t and feeds t+1
         # undo h_t = o_t * tanh(C_t)
         np.multiply(dh, acs[t], out=do)                          # ∂h_t/∂o_t = tanh(C_t)
         np.multiply(dh, o, out=tmp)                              # ∂h_t/∂C_t = o_t * tanh'(C_t)
@@ -218,9 +224,8 @@ def backward(cache, d_outputs=None, d_final_state=None):
 
     # Undo, for all steps at once, what does not feed the recurrence: ∂L/∂z = k * D.
     dZ2 = dZ.reshape(T * B, 4 * H)                               # (T*B, 4H)
-    d_W_hh = k * np.matmul(dZ2.T, hs[:-1].reshape(T * B, H))     # Σ_t dz_t h_{t-1}^T  (4H, H)
-    dWb = k * np.matmul(dZ2.T, cache["x1"])                      # Σ_t dz_t [x_t, 1]^T (4H, F+1)
-    d_W_ih, d_b = dWb[:, :F], dWb[:, F]                          # (4H, F), (4H,)
+    dW = k * np.matmul(dZ2.T, hx[:T].reshape(T * B, H + F + 1))  # Σ_t dz_t [h_{t-1}, x_t, 1]^T
+    d_W_hh, d_W_ih, d_b = dW[:, :H], dW[:, H:H + F], dW[:, H + F]  # (4H, H), (4H, F), (4H,)
     d_x = np.matmul(dZ2, k * cache["W_ih"]).reshape(T, B, F)     # (T, B, F)
 
     perm = cache["perm"]                                         # undo the i|f|o|g order
