@@ -49,7 +49,13 @@ class Comparison:
                 continue
             secs = getattr(self.models[name], "train_seconds_", None)
             rows.append(model_row(name, rep, secs if secs else None))
-        return format_table(rows, title)
+        return format_table(rows, title, relative=self._positive_targets())
+
+    def _positive_targets(self) -> bool:
+        """Relative error only means something when every test target is > 0."""
+        model = next(iter(self.models.values()))
+        w = model.windows_for()
+        return bool((model._inverse(w.Y) > 0).all())
 
     def metrics(self) -> dict:
         """metrics.json content: every model's per-seed, aggregate and ensemble metrics."""

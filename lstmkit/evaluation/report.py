@@ -58,12 +58,13 @@ def _percent(v):
     return None if v is None else v * 100
 
 
-def format_table(rows: list[dict], title: str = "") -> str:
+def format_table(rows: list[dict], title: str = "", relative: bool = True) -> str:
     """Fixed-width table: model | test MSE (normalized) | per target | skill |
-    mean relative error (original units, the course's metric) | train s."""
+    mean relative error (original units, the course's metric; ``relative=False`` drops it,
+    for series that cross zero, where it means nothing) | train s."""
     targets = list(rows[0]["per_target"]) if rows else []
     header = ["model", "test MSE (normalized) mean [min-max]", *targets, "skill vs naive",
-              "rel. error", "train s"]
+              *(["rel. error"] if relative else []), "train s"]
     body = []
     for r in rows:
         body.append([
@@ -71,7 +72,7 @@ def format_table(rows: list[dict], title: str = "") -> str:
             _num(r["mse"]),
             *[_num(r["per_target"][t]) for t in targets],
             _num(r["skill"], "{:+.3f}"),
-            _num(_percent(r["mre"]), "{:.2f}%"),
+            *([_num(_percent(r["mre"]), "{:.2f}%")] if relative else []),
             _num(r["seconds"], "{:.1f}"),
         ])
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
