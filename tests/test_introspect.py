@@ -266,3 +266,79 @@ def test_cli_gradients(model_dir, tmp_path, capsys):
                  "--out", str(tmp_path / "g3")]) == 2
     assert capsys.readouterr().err.startswith("error: Model:")
     assert not (tmp_path / "g3").exists()
+
+
+# --- language models and classifiers -------------------------------------------------------
+
+LINES = ["segue documento em anexo .", "o presidente da república falou .",
+         "a polícia federal investiga o caso ."] * 8
+
+
+@pytest.fixture(scope="module")
+def lm_dir(tmp_path_factory):
+    from lstmkit.models.language import LanguageModel
+
+    path = tmp_path_factory.mktemp("models") / "lm"
+    lm = LanguageModel(level="word", min_count=1, embed_size=6, hidden_size=6, num_layers=1,
+                       epochs=1, batch_size=4, bptt=5, progress=False)
+    lm.fit(LINES, val=0.1, test=0.1).save(path)
+    corpus = path.parent / "corpus.txt"
+    corpus.write_text("\n".join(LINES), encoding="utf-8")
+    return path, corpus
+
+
+def test_cli_inspect_and_gradients_language_model(lm_dir, tmp_path, capsys):
+    path, corpus = lm_dir
+    out = tmp_path / "i"
+    assert main(["inspect", "--model", str(path), "--data", str(corpus), "--index", "1",
+                 "--length", "9", "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"layer0_gates.png", "layer0_top_units.png",
+                                              "trace.npz"}
+    arrays = np.load(out / "trace.npz")
+    assert arrays["ids"].shape == (9,) and arrays["layer0_c"].shape == (9, 6)
+    assert "LSTM trace of word-level text, line 1" in capsys.readouterr().out
+    assert main(["inspect", "--model", str(path), "--text", "o presidente falou",
+                 "--out", str(tmp_path / "i2")]) == 0
+    assert np.load(tmp_path / "i2" / "trace.npz")["ids"].shape == (4,)  # <eos> + 3 words
+    capsys.readouterr()
+    assert main(["inspect", "--model", str(path), "--out", str(tmp_path / "i3")]) == 2
+    err = capsys.readouterr().err
+    assert "--data or --text" in err and len(err.strip().splitlines()) == 1
+
+    out = tmp_path / "g"
+    assert main(["gradients", "--model", str(path), "--data", str(corpus), "--lookback", "7",
+                 "--windows", "4", "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"gradients.png", "gradients.csv"}
+    import pandas as pd
+
+    table = pd.read_csv(out / "gradients.csv")
+    assert set(table["stage"]) == {"init", "trained"} and len(table) == 2 * 7
+    assert (table["dh_norm"] > 0).all() and (table["dx_norm"] > 0).all()
+    capsys.readouterr()
+    assert main(["gradients", "--model", str(path), "--data", str(corpus), "--lookback", "999",
+                 "--out", str(tmp_path / "g2")]) == 2
+    assert "--lookback" in capsys.readouterr().err
+
+
+def test_cli_inspect_and_gradients_classifier(tmp_path, capsys):
+    from lstmkit.models.classifier import SequenceClassifier
+
+    path = tmp_path / "clf"
+    SequenceClassifier(hidden_size=4, epochs=1, progress=False).fit("digits-rows").save(path)
+    out = tmp_path / "i"
+    assert main(["inspect", "--model", str(path), "--data", "digits-rows", "--index", "-1",
+                 "--out", str(out)]) == 0
+    arrays = np.load(out / "trace.npz")
+    assert arrays["x"].shape == (8, 8) and arrays["layer0_h"].shape == (8, 4)
+    assert {p.name for p in out.iterdir()} >= {"layer0_gates.png", "layer0_top_units.png"}
+    capsys.readouterr()
+    assert main(["inspect", "--model", str(path), "--data", "digits-rows", "--text", "x",
+                 "--out", str(tmp_path / "i2")]) == 2
+    assert "--text" in capsys.readouterr().err
+    out = tmp_path / "g"
+    assert main(["gradients", "--model", str(path), "--data", "digits-rows", "--windows", "8",
+                 "--out", str(out)]) == 0
+    import pandas as pd
+
+    table = pd.read_csv(out / "gradients.csv")
+    assert len(table) == 2 * 8 and (table["dh_norm"] > 0).all()

@@ -9,6 +9,10 @@ Writes into ``--out`` (atomically; new or empty unless ``--overwrite``):
 * ``gradients.csv``: ``cell, stage, t, lag, dh_norm, dx_norm``;
 * ``training.csv`` (when training): ``cell, epoch, train_loss, grad_norm`` (mean global
   gradient norm of the epoch's updates; no clipping is applied).
+
+``--model`` may also be a language model (``--data`` a corpus name or text file; windows of
+``--lookback`` tokens, L = next-token cross-entropy at the last step) or a sequence
+classifier (``--data`` as its loaders accept; L = cross-entropy of the label).
 """
 
 from __future__ import annotations
@@ -78,6 +82,26 @@ def _measure(forecaster, windows) -> dict:
                 "trained": gradient_flow(forecaster, windows)}
 
 
+def _measure_other(model, kind: str, args) -> dict:
+    """Init and trained gradient flow of a language model or a sequence classifier."""
+    import torch.nn.functional as F
+
+    from lstmkit.introspect import gradient_flow
+    from lstmkit.introspect import sources as src
+    from lstmkit.training.trainer import torch_threads
+
+    if kind == "language":
+        x, y = src.lm_windows(model, args.data, args.lookback, args.windows)
+        nets, loss, extra = (src.initial_network(model, kind), model.net_), src.lm_loss(y), ()
+    else:
+        x, lengths, y = src.classifier_windows(model, args.data, args.windows)
+        nets = (src.initial_network(model, kind), model.networks_[0])
+        loss, extra = (lambda out: F.cross_entropy(out, y)), (lengths,)
+    with torch_threads(1):
+        return {stage: gradient_flow(net, x, loss, args=extra)
+                for stage, net in zip(("init", "trained"), nets, strict=True)}
+
+
 def _csv_writer(rows: list[dict]):
     def write(path) -> None:
         buf = io.StringIO()
@@ -100,6 +124,7 @@ def run(args) -> int:
     import lstmkit
     from lstmkit.introspect import gradient_table
     from lstmkit.introspect.plots import gradient_flow_plot, save_figure
+    from lstmkit.introspect.sources import model_kind
     from lstmkit.models.persistence import check_out_dir, write_run_dir
 
     _check_args(args)
@@ -107,10 +132,14 @@ def run(args) -> int:
     results, training = {}, []
     if args.model:
         f = lstmkit.load(args.model)
+        kind = model_kind(f, "Gradients")
         if getattr(f, "cell", None) not in CELLS:
             raise expected("Gradients", "a recurrent (lstm, gru or rnn) model",
                            f"model class {type(f).__name__}")
-        results[f.cell] = _measure(f, _subset(f.windows_for(args.data), args.windows))
+        if kind == "forecaster":
+            results[f.cell] = _measure(f, _subset(f.windows_for(args.data), args.windows))
+        else:
+            results[f.cell] = _measure_other(f, kind, args)
     else:
         for cell in CELLS:
             # clip_norm=inf never clips (scale factor exactly 1) but makes the trainer log

@@ -113,7 +113,7 @@ def train(
     n = target.shape[0]
     if n == 0:
         raise expected("Training", "at least one training window", 0)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, foreach=True)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=True)  # one kernel per step
     gen = torch.Generator().manual_seed(seed)
     params = [p for p in model.parameters() if p.requires_grad]
     use_val = val_xy is not None and val_xy[-1].shape[0] > 0
