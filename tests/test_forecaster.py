@@ -154,10 +154,3 @@ def test_fraction_test_split_and_predict_before_fit(gas):
     assert f.evaluate()["n_windows"] == round(0.3 * len(gas)) - 10
     with pytest.raises(lstmkit.LstmkitError, match="before predict"):
         BaselineForecaster().predict(gas)
-
-
-def test_seeds_in_worker_processes_are_bitwise_identical(gas):
-    a = LSTMForecaster(seeds=2, threads=1, **FAST).fit(gas, test=100)
-    b = LSTMForecaster(seeds=2, threads=1, workers=2, **FAST).fit(gas, test=100)
-    assert torch.equal(weights(a), weights(b))
-    assert a.histories_ == b.histories_

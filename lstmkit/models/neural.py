@@ -41,8 +41,6 @@ class NeuralForecaster(Forecaster):
         scaler: ``standard`` | ``minmax`` | ``log`` | ``none`` (fitted on train rows only).
         epochs, batch_size, lr, loss, clip_norm, patience: see :class:`TrainConfig`.
         seeds, seed: train ``seeds`` models with seeds ``seed, seed+1, ...``.
-        workers: train the seeds in this many processes at once (one thread each); the
-            result is bitwise identical to ``workers=1``.
         progress: show a progress bar when stderr is a terminal.
     """
 
@@ -55,8 +53,7 @@ class NeuralForecaster(Forecaster):
                  teacher_forcing: float = 0.5, scaler: str = "standard",
                  stride: int = 1, epochs: int = 200, batch_size: int = 32, lr: float = 1e-3,
                  loss: str = "mse", clip_norm: float | None = None, patience: int | None = None,
-                 seeds: int = 1, seed: int = 0, threads: int = 0, workers: int = 1,
-                 progress: bool = True):
+                 seeds: int = 1, seed: int = 0, threads: int = 0, progress: bool = True):
         super().__init__(lookback, horizon, scaler=scaler, stride=stride)
         self.cell, self.hidden_size, self.num_layers = cell, hidden_size, num_layers
         self.dropout, self.activation, self.residual = dropout, activation, residual
@@ -65,7 +62,7 @@ class NeuralForecaster(Forecaster):
         self.attention, self.teacher_forcing = attention, teacher_forcing
         self.epochs, self.batch_size, self.lr, self.loss = epochs, batch_size, lr, loss
         self.clip_norm, self.patience, self.threads = clip_norm, patience, threads
-        self.seeds, self.seed, self.progress, self.workers = seeds, seed, progress, workers
+        self.seeds, self.seed, self.progress = seeds, seed, progress
         self._validate()
 
     @property
@@ -83,7 +80,7 @@ class NeuralForecaster(Forecaster):
     def _validate(self) -> None:
         name = type(self).__name__
         for key in ("lookback", "horizon", "hidden_size", "num_layers", "epochs", "batch_size",
-                    "seeds", "workers"):
+                    "seeds"):
             _positive_int(name, key, getattr(self, key))
         if self.cell not in ("lstm", "gru", "rnn", "lnlstm", "mlp"):
             raise expected(name, "cell lstm, gru, rnn, lnlstm or mlp", repr(self.cell))
@@ -155,24 +152,12 @@ class NeuralForecaster(Forecaster):
         tr = self._tensors(p.train)
         va = self._tensors(p.val) if p.val is not None else None
         cfg = self.train_config()
-        jobs = [(self.network_config_, tr, va, cfg, s, f"{self.label} seed {s}")
-                for s in self.seed_list]
-        workers = min(int(self.workers), len(jobs))
-        if workers > 1:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
-
-            cfg.threads = cfg.threads or 1  # one thread per worker process
-            jobs = [(*j[:3], cfg, *j[4:]) for j in jobs]
-            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-                results = list(pool.map(_train_seed, jobs))
-        else:
-            results = [_train_seed(j) for j in jobs]
         self.networks_, self.histories_, self.train_seconds_, self.best_epochs_ = [], [], [], []
-        for state, result in results:
+        for s in self.seed_list:
+            torch.manual_seed(s)
             net = build_network(self.network_config_)
-            net.load_state_dict(state)
-            self.networks_.append(net.eval())
+            result = train(net, tr, va, cfg, seed=s, desc=f"{self.label} seed {s}")
+            self.networks_.append(net)
             self.histories_.append(result.history)
             self.train_seconds_.append(result.seconds)
             self.best_epochs_.append(result.best_epoch)
@@ -233,15 +218,6 @@ class NeuralForecaster(Forecaster):
         self.train_seconds_ = config.get("train_seconds", [])
         self.best_epochs_ = config.get("best_epochs", [])
         self.histories_ = []
-
-
-def _train_seed(job):
-    """Build and train one seed's network (module level, so worker processes can run it)."""
-    net_cfg, tr, va, cfg, seed, desc = job
-    torch.manual_seed(seed)
-    net = build_network(net_cfg)
-    result = train(net, tr, va, cfg, seed=seed, desc=desc)
-    return net.state_dict(), result
 
 
 class LSTMForecaster(NeuralForecaster):
