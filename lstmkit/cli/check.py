@@ -67,7 +67,7 @@ def run(args) -> int:
         rows.append((label, name, f"{err:.2e}", f"< {tol:.0e}", "pass" if ok else "FAIL"))
     header = ("cell", "check", "worst error", "tolerance", "result")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip()
     print(line(header))
     print("  ".join("-" * w for w in widths))
     for r in rows:

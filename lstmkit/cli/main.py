@@ -17,6 +17,7 @@ import sys
 from lstmkit import __version__
 from lstmkit.errors import LstmkitError
 
+
 def command_modules() -> list:
     """Modules under lstmkit.cli that provide ``register(subparsers)``, in help order."""
     import lstmkit.cli as pkg

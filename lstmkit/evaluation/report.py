@@ -75,9 +75,9 @@ def format_table(rows: list[dict], title: str = "", relative: bool = True) -> st
             *([_num(_percent(r["mre"]), "{:.2f}%")] if relative else []),
             _num(r["seconds"], "{:.1f}"),
         ])
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body, strict=False)]
     lines = [title] if title else []
-    fmt = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+    fmt = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()
     lines.append(fmt(header))
     lines.append("  ".join("-" * w for w in widths))
     lines.extend(fmt(b) for b in body)
@@ -93,7 +93,7 @@ def history_csv(histories: list[list[dict]], seeds: list[int]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
     w.writeheader()
-    for s, h in zip(seeds, histories):
+    for s, h in zip(seeds, histories, strict=False):
         for row in h:
             w.writerow({"seed": s, **row})
     return buf.getvalue()

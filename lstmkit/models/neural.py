@@ -194,7 +194,7 @@ class NeuralForecaster(Forecaster):
 
     # ------------------------------------------------------------------ persistence
     def _state_tensors(self) -> dict:
-        return {f"seed{s}.{k}": v for s, net in zip(self.seed_list, self.networks_)
+        return {f"seed{s}.{k}": v for s, net in zip(self.seed_list, self.networks_, strict=False)
                 for k, v in net.state_dict().items()}
 
     def _extra_config(self) -> dict:
