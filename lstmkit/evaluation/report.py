@@ -75,9 +75,11 @@ def format_table(rows: list[dict], title: str = "", relative: bool = True) -> st
             *([_num(_percent(r["mre"]), "{:.2f}%")] if relative else []),
             _num(r["seconds"], "{:.1f}"),
         ])
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *body, strict=False)]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body, strict=True)]
     lines = [title] if title else []
-    fmt = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()
+    def fmt(cells) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
     lines.append(fmt(header))
     lines.append("  ".join("-" * w for w in widths))
     lines.extend(fmt(b) for b in body)
