@@ -70,13 +70,20 @@ def fibonacci(quick: bool = False) -> str:
 
 
 # --------------------------------------------------------------------------- sine
-def sine(quick: bool = False) -> str:
+def _sine_run(lookback: int, quick: bool):
+    """2-layer LSTM(50), Adam 0.001, MSE, batch 32, plain head; last 200 rows as test."""
     seeds, epochs = (2, 3) if quick else (3, 100)
-    frame = load_frame("sine")
-    _, rep = _fit(frame, "sine", "sine", test=200, lookback=20, hidden_size=50, num_layers=2,
-                  epochs=epochs, lr=1e-3, loss="mse", batch_size=32, seeds=seeds,
-                  residual=False)
+    _, rep = _fit(load_frame("sine"), "sine", "sine", test=200, lookback=lookback,
+                  hidden_size=50, num_layers=2, epochs=epochs, lr=1e-3, loss="mse",
+                  batch_size=32, seeds=seeds, residual=False)
     mse, naive = _agg(rep, "mse", "original"), rep["naive"]["original"]["overall"]["mse"]
+    verdict = (f"{'beats' if mse['max'] < naive else 'does not beat'} the naive forecast on "
+               f"every seed (skill {format_mmm(rep['aggregate']['skill']['overall'], '{:+.3f}')})")
+    return seeds, epochs, rep, mse, naive, verdict
+
+
+def sine(quick: bool = False) -> str:
+    seeds, epochs, rep, mse, naive, verdict = _sine_run(20, quick)
     return "\n".join([
         f"Sine sin(linspace(0, 100, 1000)): 2-layer LSTM(50), Adam 0.001, MSE, {epochs} epochs, "
         f"batch 32, {seeds} seeds; lookback 20, one step ahead, last 200 rows as test",
@@ -85,18 +92,12 @@ def sine(quick: bool = False) -> str:
         "unseen rows",
         f"lstmkit test MSE {format_mmm(mse, '{:.2e}')}   naive {naive:.2e}   "
         f"({time.strftime('%M:%S', time.gmtime(rep['seconds']))} min:s)",
-        f"verdict: {'beats' if mse['max'] < naive else 'does not beat'} the naive forecast on "
-        f"every seed (skill {format_mmm(rep['aggregate']['skill']['overall'], '{:+.3f}')}).",
+        f"verdict: {verdict}.",
     ])
 
 
 def keras_stacked(quick: bool = False) -> str:
-    seeds, epochs = (2, 3) if quick else (3, 100)
-    frame = load_frame("sine")
-    _, rep = _fit(frame, "sine", "sine", test=200, lookback=50, hidden_size=50, num_layers=2,
-                  epochs=epochs, lr=1e-3, loss="mse", batch_size=32, seeds=seeds,
-                  residual=False)
-    mse, naive = _agg(rep, "mse", "original"), rep["naive"]["original"]["overall"]["mse"]
+    seeds, epochs, _, mse, naive, verdict = _sine_run(50, quick)
     return "\n".join([
         f"Keras stacked: LSTM(50, return_sequences=True) -> LSTM(50) -> Dense(1), Adam, MSE, "
         f"{epochs} epochs, batch 32, {seeds} seeds, on the sine; lookback 50, last 200 rows test",
@@ -104,8 +105,7 @@ def keras_stacked(quick: bool = False) -> str:
         "note: Keras initialises the forget-gate bias to 1 and uses Glorot/orthogonal weights; "
         "lstmkit uses torch's uniform(±1/√H) (ref.lstm.init(forget_bias=1.0) gives Keras' bias)",
         f"lstmkit test MSE {format_mmm(mse, '{:.2e}')}   naive {naive:.2e}",
-        f"verdict: stacked LSTM {'beats' if mse['max'] < naive else 'does not beat'} naive on "
-        f"every seed (skill {format_mmm(rep['aggregate']['skill']['overall'], '{:+.3f}')}).",
+        f"verdict: the stacked LSTM {verdict}.",
     ])
 
 

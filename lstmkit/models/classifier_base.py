@@ -173,8 +173,9 @@ class NeuralClassifierBase:
 
     # ------------------------------------------------------------------ persistence
     def _state_tensors(self) -> dict:
-        return {f"seed{s}.{k}": v for s, net in zip(self.seed_list, self.networks_, strict=True)
-                for k, v in net.state_dict().items()}
+        from lstmkit.models.persistence import seed_tensors
+
+        return seed_tensors(self.seed_list, self.networks_)
 
     def _config(self) -> dict:
         from lstmkit import __version__
@@ -206,18 +207,11 @@ class NeuralClassifierBase:
         model = cls(**config["params"])
         model.classes_ = list(config["classes"])
         model.class_counts_ = list(config["class_counts"])
+        from lstmkit.models.persistence import load_seed_networks
+
         model.network_config_ = NetConfig(**config["network"])
-        model.networks_ = []
-        for s in config["seeds"]:
-            net = SequenceNet(model.network_config_)
-            prefix = f"seed{s}."
-            state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-            try:
-                net.load_state_dict(state)
-            except RuntimeError as err:
-                first = str(err).splitlines()[0]
-                raise expected("Model", "weights matching config.json", first) from None
-            model.networks_.append(net.eval())
+        model.networks_ = load_seed_networks(lambda: SequenceNet(model.network_config_),
+                                             config["seeds"], tensors)
         model.train_seconds_ = config.get("train_seconds", [])
         model.best_epochs_ = config.get("best_epochs", [])
         model.histories_ = []

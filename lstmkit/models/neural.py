@@ -194,8 +194,9 @@ class NeuralForecaster(Forecaster):
 
     # ------------------------------------------------------------------ persistence
     def _state_tensors(self) -> dict:
-        return {f"seed{s}.{k}": v for s, net in zip(self.seed_list, self.networks_, strict=False)
-                for k, v in net.state_dict().items()}
+        from lstmkit.models.persistence import seed_tensors
+
+        return seed_tensors(self.seed_list, self.networks_)
 
     def _extra_config(self) -> dict:
         return {"network": self.network_config_.to_dict(), "train": self.train_config().to_dict(),
@@ -203,18 +204,11 @@ class NeuralForecaster(Forecaster):
                 "best_epochs": self.best_epochs_}
 
     def _load_state(self, config: dict, tensors: dict) -> None:
+        from lstmkit.models.persistence import load_seed_networks
+
         self.network_config_ = NetworkConfig(**config["network"])
-        self.networks_ = []
-        for s in config["seeds"]:
-            net = build_network(self.network_config_)
-            prefix = f"seed{s}."
-            state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-            try:
-                net.load_state_dict(state)
-            except RuntimeError as err:
-                first = str(err).splitlines()[0]
-                raise expected("Model", "weights matching config.json", first) from None
-            self.networks_.append(net.eval())
+        self.networks_ = load_seed_networks(lambda: build_network(self.network_config_),
+                                            config["seeds"], tensors)
         self.train_seconds_ = config.get("train_seconds", [])
         self.best_epochs_ = config.get("best_epochs", [])
         self.histories_ = []

@@ -116,3 +116,26 @@ def read_run_dir(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]
     except Exception as err:  # safetensors raises its own error types
         raise LstmkitError(f"Model: expected a readable model.safetensors, got {err}") from None
     return config, tensors
+
+
+def seed_tensors(seeds: list[int], networks: list) -> dict[str, torch.Tensor]:
+    """One flat tensor dict for several seeds' networks: ``seed{s}.{parameter name}``."""
+    return {f"seed{s}.{k}": v for s, net in zip(seeds, networks, strict=True)
+            for k, v in net.state_dict().items()}
+
+
+def load_seed_networks(build: Callable[[], torch.nn.Module], seeds: list[int],
+                       tensors: dict[str, torch.Tensor]) -> list:
+    """Inverse of :func:`seed_tensors`: ``build()`` a network per seed and load its weights."""
+    networks = []
+    for s in seeds:
+        net = build()
+        prefix = f"seed{s}."
+        state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        try:
+            net.load_state_dict(state)
+        except RuntimeError as err:
+            first = str(err).splitlines()[0]
+            raise expected("Model", "weights matching config.json", first) from None
+        networks.append(net.eval())
+    return networks
