@@ -123,6 +123,15 @@ def test_not_a_positive_integer(capsys, tmp_path, flag, value):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("value", ["-1", "1.5", "two"])
+def test_workers_not_a_count(capsys, tmp_path, value):
+    out = tmp_path / "run"
+    code, err = run(capsys, ["fit", "--data", "sine", "--out", str(out), "--workers", value])
+    assert code == 2
+    assert f"argument --workers: expected 0 or a positive integer, got '{value}'" in err
+    assert not out.exists()
+
+
 def test_output_dir_not_empty(capsys, tmp_path):
     out = tmp_path / "run"
     out.mkdir()

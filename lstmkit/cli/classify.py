@@ -9,7 +9,12 @@ ORDER = 20
 
 
 def register(sub) -> None:
-    from lstmkit.cli.forecast import count_or_fraction, positive_float, positive_int
+    from lstmkit.cli.forecast import (
+        count_or_fraction,
+        nonnegative_int,
+        positive_float,
+        positive_int,
+    )
 
     grp = sub.add_parser("classify", help="sequence classification (fit, predict, evaluate)")
     csub = grp.add_subparsers(dest="classify_command", metavar="SUBCOMMAND")
@@ -43,6 +48,8 @@ def register(sub) -> None:
                    help="early stopping patience in epochs (needs --val)")
     p.add_argument("--seeds", type=positive_int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=nonnegative_int, default=0,
+                   help="processes training the seeds side by side (0 = one per core)")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--quiet", action="store_true")
@@ -87,7 +94,8 @@ def fit(args) -> int:
         activation=args.activation, standardize=not args.no_standardize, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
         schedule=args.schedule, clip_norm=args.clip_norm, label_smoothing=args.label_smoothing,
-        patience=args.patience, seeds=args.seeds, seed=args.seed, progress=not args.quiet)
+        patience=args.patience, seeds=args.seeds, seed=args.seed, workers=args.workers,
+        progress=not args.quiet)
     clf.fit(args.data, test=args.test, val=args.val)
     extra = {"history.csv": lambda p: p.write_text(history_csv(clf.histories_, clf.seed_list)),
              "loss.png": lambda p: accuracy_plot(clf.histories_, clf.seed_list, p)}

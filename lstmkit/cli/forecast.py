@@ -22,6 +22,16 @@ def positive_int(text: str) -> int:
     return v
 
 
+def nonnegative_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        v = -1
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or a positive integer, got {text!r}")
+    return v
+
+
 def positive_float(text: str) -> float:
     try:
         v = float(text)
@@ -96,6 +106,9 @@ def register(sub) -> None:
     p.add_argument("--period", type=positive_int, help="add a seasonal-naive baseline")
     p.add_argument("--seeds", type=positive_int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=nonnegative_int, default=0,
+                   help="processes training the seeds side by side (0 = one per core; "
+                        "1 = one after another); the results do not depend on it")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--quiet", action="store_true")
@@ -147,7 +160,7 @@ def fit(args) -> int:
         scaler=args.scaler, stride=args.stride,
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, loss=args.loss,
         clip_norm=args.clip_norm, patience=args.patience, seeds=args.seeds, seed=args.seed,
-        progress=not args.quiet)
+        workers=args.workers, progress=not args.quiet)
     name = model.label
     models = {name: model, **default_baselines(args.lookback, args.horizon, args.scaler,
                                                args.stride, args.period)}

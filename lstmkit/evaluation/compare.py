@@ -47,7 +47,9 @@ class Comparison:
         for name, rep in self.reports.items():
             if name == "naive":
                 continue
-            secs = getattr(self.models[name], "train_seconds_", None)
+            model = self.models[name]  # wall seconds of training, all seeds (in parallel)
+            wall = getattr(model, "fit_seconds_", None)
+            secs = [wall] if wall is not None else getattr(model, "train_seconds_", None)
             rows.append(model_row(name, rep, secs if secs else None))
         return format_table(rows, title, relative=self._positive_targets())
 

@@ -25,11 +25,11 @@ MNIST1D_TARGET = 0.94
 
 def _fit_report(clf, data: str, setting: str, published: list[str]) -> tuple[dict, list[str]]:
     from lstmkit.models.classifier_base import report_table
-    from lstmkit.training.classify import _threads
+    from lstmkit.training.classify import threads_for
 
     t0 = time.perf_counter()
     clf.fit(data)
-    threads = _threads(clf.networks_[0], clf.train_config()) or torch.get_num_threads()
+    threads = threads_for(clf.networks_[0], clf.train_config()) or torch.get_num_threads()
     wall = time.perf_counter() - t0
     rep = clf.evaluate()
     n_tr, _, n_te = clf.split_sizes_
@@ -40,7 +40,8 @@ def _fit_report(clf, data: str, setting: str, published: list[str]) -> tuple[dic
                                f"over {clf.seeds} seed(s))"), "",
              f"training time: {sum(clf.train_seconds_):.0f} s for {clf.seeds} seed(s) "
              f"({sum(clf.train_seconds_) / clf.seeds:.0f} s per seed, {threads} torch "
-             f"thread(s), {os.cpu_count()} CPU cores); wall {wall:.0f} s"]
+             f"thread(s), {os.cpu_count()} CPU cores, seeds in {clf.workers_} worker "
+             f"process(es)); wall {wall:.0f} s"]
     return rep, lines
 
 

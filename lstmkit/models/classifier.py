@@ -60,7 +60,7 @@ class SequenceClassifier(NeuralClassifierBase):
                  batch_size: int = 64, lr: float = 1e-3, weight_decay: float = 0.0,
                  schedule: str = "constant", clip_norm: float | None = 1.0,
                  label_smoothing: float = 0.0, patience: int | None = None, seeds: int = 1,
-                 seed: int = 0, threads: int = 0, progress: bool = True):
+                 seed: int = 0, threads: int = 0, workers: int = 0, progress: bool = True):
         self.cell, self.hidden_size, self.num_layers = cell, hidden_size, num_layers
         self.bidirectional, self.pooling, self.dropout = bidirectional, pooling, dropout
         self.activation, self.standardize = activation, standardize
@@ -69,7 +69,7 @@ class SequenceClassifier(NeuralClassifierBase):
         self.schedule, self.clip_norm, self.label_smoothing = schedule, clip_norm, \
             label_smoothing
         self.patience, self.seeds, self.seed = patience, seeds, seed
-        self.threads, self.progress = threads, progress
+        self.threads, self.workers, self.progress = threads, workers, progress
         self._validate()
         if activation not in ("tanh", "relu"):
             raise expected(type(self).__name__, "activation tanh or relu", repr(activation))

@@ -10,6 +10,8 @@ provide their baselines (``_baseline_scores``).
 from __future__ import annotations
 
 import inspect
+import time
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -17,7 +19,14 @@ import torch
 from lstmkit.errors import expected
 from lstmkit.evaluation import aggregate
 from lstmkit.models.sequence_net import NetConfig, SequenceNet
-from lstmkit.training.classify import ClassifyConfig, predict_logits, train_classifier
+from lstmkit.training.classify import (
+    ClassifyConfig,
+    predict_logits,
+    threads_for,
+    train_classifier,
+)
+from lstmkit.training.parallel import seed_workers, train_seeds
+from lstmkit.training.trainer import seed_bar
 
 
 def classification_metrics(y_true, y_pred, n_classes: int) -> dict:
@@ -115,7 +124,8 @@ class NeuralClassifierBase:
                               weight_decay=self.weight_decay, schedule=self.schedule,
                               clip_norm=self.clip_norm, label_smoothing=self.label_smoothing,
                               bucket=getattr(self, "_bucket", False), patience=self.patience,
-                              threads=self.threads, progress=self.progress)
+                              threads=self.threads, workers=getattr(self, "workers", 0),
+                              progress=self.progress)
 
     def network_config(self, input_size: int, n_classes: int) -> NetConfig:  # pragma: no cover
         raise NotImplementedError
@@ -133,17 +143,32 @@ class NeuralClassifierBase:
         """Train one network per seed on ``(x, lengths, y)`` tensors."""
         self.network_config_ = net_cfg
         cfg = self.train_config()
-        self.networks_, self.histories_, self.train_seconds_, self.best_epochs_ = [], [], [], []
-        for s in self.seed_list:
-            torch.manual_seed(s)
+
+        def build():
             net = SequenceNet(net_cfg)
             if stats is not None:
                 net.set_standardization(*stats)
-            result = train_classifier(net, train, val, cfg, seed=s, desc=f"{self.label} seed {s}")
-            self.networks_.append(net)
-            self.histories_.append(result.history)
-            self.train_seconds_.append(result.seconds)
-            self.best_epochs_.append(result.best_epoch)
+            return net
+
+        workers = seed_workers(cfg.workers, len(self.seed_list))
+        if workers > 1 and threads_for(build(), cfg) != 1:
+            workers = 1  # a model big enough for intra-op threads keeps them
+        bar = None
+        if workers > 1:
+            bar = seed_bar(cfg, len(self.seed_list), f"{self.label} seeds")
+            cfg = replace(cfg, progress=False)
+        t0 = time.perf_counter()
+        done = train_seeds(build, lambda net, s: train_classifier(
+            net, train, val, cfg, seed=s, desc=f"{self.label} seed {s}"), self.seed_list,
+            workers, bar)
+        self.fit_seconds_ = time.perf_counter() - t0  # wall time, all seeds
+        if bar is not None:
+            bar.close()
+        self.networks_ = [net for net, _ in done]
+        self.histories_ = [r.history for _, r in done]
+        self.train_seconds_ = [r.seconds for _, r in done]
+        self.best_epochs_ = [r.best_epoch for _, r in done]
+        self.workers_ = workers
 
     def _member_proba(self, x, lengths) -> np.ndarray:
         """(S, N, K) class probabilities of every member."""

@@ -7,6 +7,9 @@ returns the mean of their forecasts.
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 import numpy as np
 import torch
 
@@ -15,6 +18,8 @@ from lstmkit.models.baselines import make_baseline
 from lstmkit.models.forecaster import Forecaster
 from lstmkit.models.networks import NetworkConfig, build_network
 from lstmkit.training import TrainConfig, train
+from lstmkit.training.parallel import seed_workers, train_seeds
+from lstmkit.training.trainer import auto_threads, seed_bar
 
 
 def _positive_int(component: str, name: str, value) -> int:
@@ -41,6 +46,9 @@ class NeuralForecaster(Forecaster):
         scaler: ``standard`` | ``minmax`` | ``log`` | ``none`` (fitted on train rows only).
         epochs, batch_size, lr, loss, clip_norm, patience: see :class:`TrainConfig`.
         seeds, seed: train ``seeds`` models with seeds ``seed, seed+1, ...``.
+        threads: torch threads per model (0 = auto: 1 for small models).
+        workers: processes that train the seeds side by side (0 = one per core, 1 = one
+            after another); the results are the same either way (:mod:`lstmkit.training.parallel`).
         progress: show a progress bar when stderr is a terminal.
     """
 
@@ -53,7 +61,8 @@ class NeuralForecaster(Forecaster):
                  teacher_forcing: float = 0.5, scaler: str = "standard",
                  stride: int = 1, epochs: int = 200, batch_size: int = 32, lr: float = 1e-3,
                  loss: str = "mse", clip_norm: float | None = None, patience: int | None = None,
-                 seeds: int = 1, seed: int = 0, threads: int = 0, progress: bool = True):
+                 seeds: int = 1, seed: int = 0, threads: int = 0, workers: int = 0,
+                 progress: bool = True):
         super().__init__(lookback, horizon, scaler=scaler, stride=stride)
         self.cell, self.hidden_size, self.num_layers = cell, hidden_size, num_layers
         self.dropout, self.activation, self.residual = dropout, activation, residual
@@ -62,6 +71,7 @@ class NeuralForecaster(Forecaster):
         self.attention, self.teacher_forcing = attention, teacher_forcing
         self.epochs, self.batch_size, self.lr, self.loss = epochs, batch_size, lr, loss
         self.clip_norm, self.patience, self.threads = clip_norm, patience, threads
+        self.workers = workers
         self.seeds, self.seed, self.progress = seeds, seed, progress
         self._validate()
 
@@ -122,7 +132,7 @@ class NeuralForecaster(Forecaster):
     def train_config(self) -> TrainConfig:
         return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
                            loss=self.loss, clip_norm=self.clip_norm, patience=self.patience,
-                           threads=self.threads, progress=self.progress)
+                           threads=self.threads, workers=self.workers, progress=self.progress)
 
     @property
     def seed_list(self) -> list[int]:
@@ -152,15 +162,26 @@ class NeuralForecaster(Forecaster):
         tr = self._tensors(p.train)
         va = self._tensors(p.val) if p.val is not None else None
         cfg = self.train_config()
-        self.networks_, self.histories_, self.train_seconds_, self.best_epochs_ = [], [], [], []
-        for s in self.seed_list:
-            torch.manual_seed(s)
-            net = build_network(self.network_config_)
-            result = train(net, tr, va, cfg, seed=s, desc=f"{self.label} seed {s}")
-            self.networks_.append(net)
-            self.histories_.append(result.history)
-            self.train_seconds_.append(result.seconds)
-            self.best_epochs_.append(result.best_epoch)
+        build = lambda: build_network(self.network_config_)
+        workers = seed_workers(cfg.workers, len(self.seed_list))
+        if workers > 1 and auto_threads(build(), cfg) != 1:
+            workers = 1  # a model big enough for intra-op threads keeps them
+        bar = None
+        if workers > 1:
+            cfg = replace(cfg, progress=False)  # one bar over the seeds instead
+            bar = seed_bar(self.train_config(), len(self.seed_list), f"{self.label} seeds")
+        t0 = time.perf_counter()
+        done = train_seeds(build, lambda net, s: train(net, tr, va, cfg, seed=s,
+                                                       desc=f"{self.label} seed {s}"),
+                           self.seed_list, workers, bar)
+        self.fit_seconds_ = time.perf_counter() - t0  # wall time, all seeds
+        if bar is not None:
+            bar.close()
+        self.networks_ = [net for net, _ in done]
+        self.histories_ = [r.history for _, r in done]
+        self.train_seconds_ = [r.seconds for _, r in done]
+        self.best_epochs_ = [r.best_epoch for _, r in done]
+        self.workers_ = workers
 
     @torch.no_grad()
     def _predict_scaled(self, X, H, horizon: int | None = None) -> np.ndarray:
@@ -201,6 +222,8 @@ class NeuralForecaster(Forecaster):
     def _extra_config(self) -> dict:
         return {"network": self.network_config_.to_dict(), "train": self.train_config().to_dict(),
                 "seeds": self.seed_list, "train_seconds": self.train_seconds_,
+                "fit_seconds": getattr(self, "fit_seconds_", None),
+                "workers": getattr(self, "workers_", 1),
                 "best_epochs": self.best_epochs_}
 
     def _load_state(self, config: dict, tensors: dict) -> None:

@@ -45,7 +45,7 @@ class TextClassifier(NeuralClassifierBase):
                  lr: float = 2e-3, weight_decay: float = 0.0, schedule: str = "constant",
                  clip_norm: float | None = 1.0, label_smoothing: float = 0.0,
                  patience: int | None = None, seeds: int = 1, seed: int = 0, threads: int = 0,
-                 progress: bool = True):
+                 workers: int = 0, progress: bool = True):
         self.cell, self.embed_size, self.hidden_size = cell, embed_size, hidden_size
         self.num_layers, self.bidirectional, self.pooling = num_layers, bidirectional, pooling
         self.dropout, self.min_count, self.max_vocab = dropout, min_count, max_vocab
@@ -55,7 +55,7 @@ class TextClassifier(NeuralClassifierBase):
         self.schedule, self.clip_norm, self.label_smoothing = schedule, clip_norm, \
             label_smoothing
         self.patience, self.seeds, self.seed = patience, seeds, seed
-        self.threads, self.progress = threads, progress
+        self.threads, self.workers, self.progress = threads, workers, progress
         self._validate()
 
     @property

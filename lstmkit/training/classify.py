@@ -38,6 +38,7 @@ class ClassifyConfig:
     bucket: bool = False  # batches of similar lengths (less padding; shuffled batch order)
     patience: int | None = None  # early stopping on val loss (needs a val split)
     threads: int = 0  # torch threads; 0 = 1 for small models, else torch's default
+    workers: int = 0  # processes for several seeds; 0 = one per core, 1 = one after another
     progress: bool = True
 
     def to_dict(self) -> dict:
@@ -64,9 +65,12 @@ class ClassifyConfig:
                                           or self.patience < 1):
             raise expected(component, "patience a positive integer or None",
                            repr(self.patience))
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
+            raise expected(component, "workers to be 0 (one per core) or a positive integer",
+                           repr(self.workers))
 
 
-def _threads(model: nn.Module, cfg: ClassifyConfig) -> int:
+def threads_for(model: nn.Module, cfg: ClassifyConfig) -> int:
     if cfg.threads > 0:
         return cfg.threads
     n_params = sum(p.numel() for p in model.parameters())
@@ -134,7 +138,7 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
 
         bar = tqdm(total=cfg.epochs, desc=desc, leave=False, dynamic_ncols=True)
     t0 = time.perf_counter()
-    with torch_threads(_threads(model, cfg)):
+    with torch_threads(threads_for(model, cfg)):
         for epoch in range(1, cfg.epochs + 1):
             model.train()
             total, correct = 0.0, 0

@@ -40,6 +40,7 @@ class TrainConfig:
     clip_norm: float | None = None  # max global gradient norm; None = no clipping
     patience: int | None = None  # early stopping on val loss; None = fixed epochs
     threads: int = 0  # torch threads while training; 0 = auto (1 for small models)
+    workers: int = 0  # processes for several seeds; 0 = one per core, 1 = one after another
     progress: bool = True  # tqdm bar (also needs a terminal on stderr)
 
     def to_dict(self) -> dict:
@@ -56,6 +57,9 @@ class TrainConfig:
             raise expected("Training", "loss mse, mae or huber", repr(self.loss))
         if self.clip_norm is not None and not self.clip_norm > 0:
             raise expected("Training", "clip_norm > 0 or None", self.clip_norm)
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
+            raise expected("Training", "workers to be 0 (one per core) or a positive integer",
+                           self.workers)
         if self.patience is not None and (not isinstance(self.patience, int) or self.patience < 1):
             raise expected("Training", "patience to be a positive integer or None", self.patience)
 
@@ -89,6 +93,15 @@ def auto_threads(model: nn.Module, cfg: TrainConfig) -> int:
 
 def _show_progress(cfg: TrainConfig) -> bool:
     return cfg.progress and sys.stderr.isatty()
+
+
+def seed_bar(cfg: TrainConfig, n_seeds: int, desc: str):
+    """A tqdm bar over seeds trained in worker processes (None when progress is off)."""
+    if not _show_progress(cfg):
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=n_seeds, desc=desc, leave=False, dynamic_ncols=True)
 
 
 def train(

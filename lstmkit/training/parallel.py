@@ -1,0 +1,116 @@
+"""Train the seeds of ``--seeds N`` side by side, one forked worker process per core.
+
+The N networks are independent and each is too small to keep more than one core busy: on a
+32 x 64 batch, torch's intra-op threads cost more than they give (the course loop runs no
+faster on 2 threads than on 1). So instead of splitting each matrix product over the cores,
+lstmkit gives each core whole seeds: :func:`map_seeds` forks ``workers`` processes, each runs
+``fn(seed)`` for its share of the seeds on one thread, and the results come back in seed
+order. Every seed runs exactly the code and the thread count of the sequential loop, so the
+weights and histories are bitwise the same (``tests/test_parallel.py``); only the wall time
+drops, by about the number of cores (``benchmarks/gas_furnace_speed.py``).
+
+Workers are forked (Linux only; elsewhere, and inside a daemonic process, the seeds run one
+after another): the children inherit the data and the model-building closure, so nothing but
+the seed and the result (NumPy arrays, history rows) crosses a process boundary. Each child
+sets one torch thread before it touches torch.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+_TASK: Callable[[int], Any] | None = None  # what forked children run (inherited, not pickled)
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def seed_workers(requested: int, n_seeds: int) -> int:
+    """Worker processes for ``n_seeds`` seeds: ``requested`` (0 = one per core), at most one
+    per seed, and 1 where forking is unavailable or not allowed."""
+    if n_seeds < 2 or requested == 1 or sys.platform != "linux":
+        return 1
+    if mp.current_process().daemon:  # e.g. inside a multiprocessing.Pool worker
+        return 1
+    n = available_cores() if requested <= 0 else requested
+    return max(1, min(n, n_seeds))
+
+
+def _child_init() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _run(seed: int):
+    assert _TASK is not None  # set by map_seeds before the fork
+    return _TASK(seed)
+
+
+def map_seeds(fn: Callable[[int], Any], seeds: list[int], workers: int,
+              on_result: Callable[[Any], None] | None = None) -> list:
+    """``[fn(s) for s in seeds]``, computed by ``workers`` forked processes when > 1.
+
+    ``fn``'s result must be picklable (return NumPy arrays rather than tensors);
+    ``on_result`` is called in the parent as each result arrives (for a progress bar).
+    """
+    global _TASK
+    if workers <= 1:
+        out = []
+        for s in seeds:
+            out.append(fn(s))
+            if on_result is not None:
+                on_result(out[-1])
+        return out
+    _TASK = fn
+    try:
+        with mp.get_context("fork").Pool(workers, initializer=_child_init) as pool:
+            out = []
+            for r in pool.imap(_run, seeds, chunksize=1):
+                out.append(r)
+                if on_result is not None:
+                    on_result(r)
+            return out
+    finally:
+        _TASK = None
+
+
+def train_seeds(build: Callable[[], Any], train_one: Callable[[Any, int], Any], seeds: list[int],
+                workers: int, bar=None) -> list[tuple[Any, Any]]:
+    """For each seed s: ``torch.manual_seed(s)``, ``net = build()``, ``train_one(net, s)``.
+
+    Returns ``[(net, train_one's result)]`` in seed order. With ``workers > 1`` the seeds
+    train in forked processes (see :func:`map_seeds`) and come back as state dicts, loaded
+    here into fresh ``build()`` networks. ``bar`` (optional) is advanced once per seed.
+    """
+    import torch
+
+    def task(s: int):
+        torch.manual_seed(s)
+        net = build()
+        result = train_one(net, s)
+        if workers <= 1:
+            return net, result
+        return {k: v.detach().numpy() for k, v in net.state_dict().items()}, result
+
+    if workers > 1:  # pay the optimizer's one-time import (about 1 s) once, before the fork
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    tick = None if bar is None else (lambda _: bar.update(1))
+    done = map_seeds(task, seeds, workers, on_result=tick)
+    if workers <= 1:
+        return done
+    out = []
+    for state, result in done:
+        net = build()
+        net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+        net.eval()
+        out.append((net, result))
+    return out
