@@ -8,10 +8,7 @@ returns logits (B, K).
 
 from __future__ import annotations
 
-import copy
 import math
-import sys
-import time
 from dataclasses import asdict, dataclass
 
 import torch
@@ -19,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lstmkit.errors import expected
-from lstmkit.training.trainer import TrainResult, torch_threads
+from lstmkit.training.trainer import EpochLog, TrainResult, torch_threads
 
 SCHEDULES = ("constant", "cosine", "onecycle")
 
@@ -130,14 +127,8 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
     sched = make_scheduler(opt, cfg, cfg.epochs * math.ceil(n / cfg.batch_size))
     gen = torch.Generator().manual_seed(seed)
-    history: list[dict] = []
-    best = (math.inf, 0, None)
-    bar = None
-    if cfg.progress and sys.stderr.isatty():
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=cfg.epochs, desc=desc, leave=False, dynamic_ncols=True)
-    t0 = time.perf_counter()
+    log = EpochLog(model, cfg.epochs, progress=cfg.progress, desc=desc, patience=cfg.patience,
+                   restore_best=cfg.patience is not None)
     with torch_threads(threads_for(model, cfg)):
         for epoch in range(1, cfg.epochs + 1):
             model.train()
@@ -159,22 +150,10 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
             row = {"epoch": epoch, "train_loss": total / n, "train_acc": correct / n, "lr": lr}
             if use_val:
                 row["val_loss"], row["val_acc"] = evaluate_classifier(model, val_data)
-                if row["val_loss"] < best[0]:
-                    best = (row["val_loss"], epoch, copy.deepcopy(model.state_dict()))
-            history.append(row)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k != "epoch"})
-            if cfg.patience is not None and use_val and epoch - best[1] >= cfg.patience:
+            log.record(row)
+            if log.stop():
                 break
-    if bar is not None:
-        bar.close()
-    best_epoch = history[-1]["epoch"]
-    if cfg.patience is not None and best[2] is not None:
-        model.load_state_dict(best[2])
-        best_epoch = best[1]
-    model.eval()
-    return TrainResult(history, best_epoch, time.perf_counter() - t0)
+    return log.result()
 
 
 @torch.no_grad()

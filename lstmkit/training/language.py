@@ -10,10 +10,7 @@ improve (Zaremba et al. 2014 / Merity et al. 2017 style); the best-validation we
 
 from __future__ import annotations
 
-import copy
 import math
-import sys
-import time
 from dataclasses import asdict, dataclass
 
 import torch
@@ -21,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lstmkit.errors import expected
-from lstmkit.training.trainer import TrainResult, torch_threads
+from lstmkit.training.trainer import EpochLog, TrainResult, torch_threads
 
 
 @dataclass
@@ -108,13 +105,8 @@ def train_lm(model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor | 
     data = batchify(train_ids, cfg.batch_size)  # (B, N)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    history, best = [], (math.inf, 0, None)
-    bar = None
-    if cfg.progress and sys.stderr.isatty():
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=cfg.epochs, desc=desc, leave=False, dynamic_ncols=True)
-    t0 = time.perf_counter()
+    log = EpochLog(model, cfg.epochs, progress=cfg.progress, desc=desc, monitor="val_ppl",
+                   restore_best=True)
     with torch_threads(cfg.threads):
         for epoch in range(1, cfg.epochs + 1):
             model.train()
@@ -135,20 +127,7 @@ def train_lm(model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor | 
                    "lr": opt.param_groups[0]["lr"]}
             if val_ids is not None and val_ids.numel() > 1:
                 row["val_ppl"] = perplexity(model, val_ids)
-                if row["val_ppl"] < best[0]:
-                    best = (row["val_ppl"], epoch, copy.deepcopy(model.state_dict()))
-                else:
-                    for g in opt.param_groups:
-                        g["lr"] *= cfg.lr_decay
-            history.append(row)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k != "epoch"})
-    if bar is not None:
-        bar.close()
-    best_epoch = history[-1]["epoch"]
-    if best[2] is not None:
-        model.load_state_dict(best[2])
-        best_epoch = best[1]
-    model.eval()
-    return TrainResult(history, best_epoch, time.perf_counter() - t0)
+            if not log.record(row) and "val_ppl" in row:
+                for g in opt.param_groups:  # no new best: decay the learning rate
+                    g["lr"] *= cfg.lr_decay
+    return log.result()

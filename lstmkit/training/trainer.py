@@ -104,6 +104,57 @@ def seed_bar(cfg: TrainConfig, n_seeds: int, desc: str):
     return tqdm(total=n_seeds, desc=desc, leave=False, dynamic_ncols=True)
 
 
+class EpochLog:
+    """What every training loop does around its batches (forecasters, classifiers, language
+    models): the progress bar, the history rows, the weights of the best epoch by a validation
+    metric, early stopping, and the :class:`TrainResult`.
+
+    ``record(row)`` after each epoch (True when ``row[monitor]`` is a new best); ``stop()``
+    once ``patience`` epochs passed without one; ``result()`` at the end restores the best
+    weights when ``restore_best`` and puts the model in eval mode.
+    """
+
+    def __init__(self, model: nn.Module, epochs: int, *, progress: bool, desc: str,
+                 monitor: str = "val_loss", patience: int | None = None,
+                 restore_best: bool = False):
+        self.model, self.monitor, self.patience = model, monitor, patience
+        self.restore_best = restore_best
+        self.history: list[dict] = []
+        self.best: tuple[float, int, dict | None] = (math.inf, 0, None)  # value, epoch, state
+        self.bar = None
+        if progress and sys.stderr.isatty():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=epochs, desc=desc, leave=False, dynamic_ncols=True)
+        self.t0 = time.perf_counter()
+
+    def record(self, row: dict) -> bool:
+        value = row.get(self.monitor)
+        improved = value is not None and value < self.best[0]
+        if improved:
+            self.best = (value, row["epoch"], copy.deepcopy(self.model.state_dict()))
+        self.history.append(row)
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k != "epoch"})
+        return improved
+
+    def stop(self) -> bool:
+        last = self.history[-1]
+        return (self.patience is not None and self.monitor in last
+                and last["epoch"] - self.best[1] >= self.patience)
+
+    def result(self) -> TrainResult:
+        if self.bar is not None:
+            self.bar.close()
+        best_epoch = self.history[-1]["epoch"]
+        if self.restore_best and self.best[2] is not None:
+            self.model.load_state_dict(self.best[2])
+            best_epoch = self.best[1]
+        self.model.eval()
+        return TrainResult(self.history, best_epoch, time.perf_counter() - self.t0)
+
+
 def train(
     model: nn.Module,
     train_xy: tuple[torch.Tensor, ...],
@@ -131,14 +182,8 @@ def train(
     params = [p for p in model.parameters() if p.requires_grad]
     use_val = val_xy is not None and val_xy[-1].shape[0] > 0
 
-    history: list[dict] = []
-    best = (math.inf, 0, None)  # (val loss, epoch, state_dict)
-    bar = None
-    if _show_progress(cfg):
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=cfg.epochs, desc=desc, leave=False, dynamic_ncols=True)
-    t0 = time.perf_counter()
+    log = EpochLog(model, cfg.epochs, progress=cfg.progress, desc=desc, patience=cfg.patience,
+                   restore_best=cfg.patience is not None)
     with torch_threads(auto_threads(model, cfg)):
         for epoch in range(1, cfg.epochs + 1):
             model.train()
@@ -163,22 +208,10 @@ def train(
                 row["clipped"] = clipped / steps
             if use_val:
                 row["val_loss"] = evaluate_loss(model, val_xy, cfg.loss)
-                if row["val_loss"] < best[0]:
-                    best = (row["val_loss"], epoch, copy.deepcopy(model.state_dict()))
-            history.append(row)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if "loss" in k})
-            if cfg.patience is not None and use_val and epoch - best[1] >= cfg.patience:
+            log.record(row)
+            if log.stop():
                 break
-    if bar is not None:
-        bar.close()
-    best_epoch = history[-1]["epoch"]
-    if cfg.patience is not None and best[2] is not None:
-        model.load_state_dict(best[2])
-        best_epoch = best[1]
-    model.eval()
-    return TrainResult(history, best_epoch, time.perf_counter() - t0)
+    return log.result()
 
 
 @torch.no_grad()
