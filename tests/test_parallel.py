@@ -115,3 +115,28 @@ def test_classifier_workers_give_bitwise_identical_members():
         for k, v in a.state_dict().items():
             assert torch.equal(v, b.state_dict()[k]), k
     assert fits[0].histories_ == fits[1].histories_
+
+
+class _Bar:
+    def __init__(self):
+        self.n, self.postfix = 0, []
+
+    def update(self, k):
+        self.n += k
+
+    def set_postfix(self, d):
+        self.postfix.append(d)
+
+
+@linux_only
+def test_the_seed_bar_shows_each_finished_seeds_losses():
+    from lstmkit.training.parallel import train_seeds
+    from lstmkit.training.trainer import TrainResult
+
+    bar = _Bar()
+    fake = lambda net, s: TrainResult([{"epoch": 1, "train_loss": 0.5 + s, "val_loss": 2.0}],
+                                      1, 0.0)
+    out = train_seeds(lambda: torch.nn.Linear(2, 1), fake, [0, 1, 2], 2, bar)
+    assert len(out) == 3 and bar.n == 3
+    assert sorted(p["train_loss"] for p in bar.postfix) == ["0.5", "1.5", "2.5"]
+    assert all(p["val_loss"] == "2" for p in bar.postfix)

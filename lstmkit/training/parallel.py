@@ -89,7 +89,8 @@ def train_seeds(build: Callable[[], Any], train_one: Callable[[Any, int], Any], 
 
     Returns ``[(net, train_one's result)]`` in seed order. With ``workers > 1`` the seeds
     train in forked processes (see :func:`map_seeds`) and come back as state dicts, loaded
-    here into fresh ``build()`` networks. ``bar`` (optional) is advanced once per seed.
+    here into fresh ``build()`` networks. ``bar`` (optional, a tqdm bar) is advanced once per
+    seed and shows that seed's final train (and val) loss.
     """
     import torch
 
@@ -103,8 +104,12 @@ def train_seeds(build: Callable[[], Any], train_one: Callable[[Any, int], Any], 
 
     if workers > 1:  # pay the optimizer's one-time import (about 1 s) once, before the fork
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])
-    tick = None if bar is None else (lambda _: bar.update(1))
-    done = map_seeds(task, seeds, workers, on_result=tick)
+    def tick(done_one) -> None:  # one seed finished: advance, show its final losses
+        last = done_one[1].history[-1]
+        bar.update(1)
+        bar.set_postfix({k: f"{v:.4g}" for k, v in last.items() if "loss" in k})
+
+    done = map_seeds(task, seeds, workers, on_result=None if bar is None else tick)
     if workers <= 1:
         return done
     out = []
