@@ -118,8 +118,8 @@ def test_classifier_workers_give_bitwise_identical_members():
 
 
 class _Bar:
-    def __init__(self):
-        self.n, self.postfix = 0, []
+    def __init__(self, total):
+        self.total, self.n, self.postfix = total, 0, []
 
     def update(self, k):
         self.n += k
@@ -127,16 +127,38 @@ class _Bar:
     def set_postfix(self, d):
         self.postfix.append(d)
 
+    def close(self):
+        pass
+
 
 @linux_only
-def test_the_seed_bar_shows_each_finished_seeds_losses():
+def test_the_seed_bar_follows_every_epoch_of_every_worker():
     from lstmkit.training.parallel import train_seeds
     from lstmkit.training.trainer import TrainResult
 
-    bar = _Bar()
-    fake = lambda net, s: TrainResult([{"epoch": 1, "train_loss": 0.5 + s, "val_loss": 2.0}],
-                                      1, 0.0)
+    def fake(net, s, on_epoch):  # seed 1 "stops early" after 2 of 3 epochs
+        rows = [{"epoch": e, "train_loss": s + e / 10, "val_loss": 2.0}
+                for e in range(1, 3 if s == 1 else 4)]
+        for row in rows:
+            on_epoch(row)
+        return TrainResult(rows, len(rows), 0.0)
+
+    bar = _Bar(total=3 * 3)
     out = train_seeds(lambda: torch.nn.Linear(2, 1), fake, [0, 1, 2], 2, bar)
-    assert len(out) == 3 and bar.n == 3
-    assert sorted(p["train_loss"] for p in bar.postfix) == ["0.5", "1.5", "2.5"]
+    assert len(out) == 3 and [len(r.history) for _, r in out] == [3, 2, 3]
+    assert bar.n == 9  # 8 epochs reported + the one seed 1 skipped
+    assert len(bar.postfix) == 8
+    assert {(p["seed"], p["train_loss"]) for p in bar.postfix} >= {(0, "0.3"), (1, "1.2")}
     assert all(p["val_loss"] == "2" for p in bar.postfix)
+
+
+@linux_only
+def test_a_forecaster_fit_reports_epochs_through_the_bar(monkeypatch):
+    import lstmkit.models.neural as neural
+
+    bars = []
+    monkeypatch.setattr(neural, "seed_bar", lambda cfg, n, desc: bars.append(
+        _Bar(n * cfg.epochs)) or bars[-1])
+    f = _fit(2)
+    assert bars and bars[0].n == 3 * 3  # 3 seeds x 3 epochs
+    assert {p["seed"] for p in bars[0].postfix} == set(f.seed_list)

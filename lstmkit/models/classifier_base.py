@@ -158,9 +158,9 @@ class NeuralClassifierBase:
             bar = seed_bar(cfg, len(self.seed_list), f"{self.label} seeds")
             cfg = replace(cfg, progress=False)
         t0 = time.perf_counter()
-        done = train_seeds(build, lambda net, s: train_classifier(
-            net, train, val, cfg, seed=s, desc=f"{self.label} seed {s}"), self.seed_list,
-            workers, bar)
+        done = train_seeds(build, lambda net, s, on_epoch: train_classifier(
+            net, train, val, cfg, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch),
+            self.seed_list, workers, bar)
         self.fit_seconds_ = time.perf_counter() - t0  # wall time, all seeds
         if bar is not None:
             bar.close()

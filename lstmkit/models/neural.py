@@ -171,9 +171,9 @@ class NeuralForecaster(Forecaster):
             cfg = replace(cfg, progress=False)  # one bar over the seeds instead
             bar = seed_bar(self.train_config(), len(self.seed_list), f"{self.label} seeds")
         t0 = time.perf_counter()
-        done = train_seeds(build, lambda net, s: train(net, tr, va, cfg, seed=s,
-                                                       desc=f"{self.label} seed {s}"),
-                           self.seed_list, workers, bar)
+        done = train_seeds(build, lambda net, s, on_epoch: train(
+            net, tr, va, cfg, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch),
+            self.seed_list, workers, bar)
         self.fit_seconds_ = time.perf_counter() - t0  # wall time, all seeds
         if bar is not None:
             bar.close()

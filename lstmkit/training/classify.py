@@ -111,7 +111,8 @@ def _batch(tensors, idx):
 
 
 def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None,
-                     cfg: ClassifyConfig, seed: int = 0, desc: str = "train") -> TrainResult:
+                     cfg: ClassifyConfig, seed: int = 0, desc: str = "train",
+                     on_epoch=None) -> TrainResult:
     """Train ``model`` in place on ``(x, lengths, y)`` tensors; returns history and kept epoch.
 
     History rows: ``epoch, train_loss, train_acc, lr`` (+ ``val_loss, val_acc``). With
@@ -128,7 +129,7 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
     sched = make_scheduler(opt, cfg, cfg.epochs * math.ceil(n / cfg.batch_size))
     gen = torch.Generator().manual_seed(seed)
     log = EpochLog(model, cfg.epochs, progress=cfg.progress, desc=desc, patience=cfg.patience,
-                   restore_best=cfg.patience is not None)
+                   restore_best=cfg.patience is not None, on_epoch=on_epoch)
     with torch_threads(threads_for(model, cfg)):
         for epoch in range(1, cfg.epochs + 1):
             model.train()

@@ -56,11 +56,13 @@ def _run(seed: int):
 
 
 def map_seeds(fn: Callable[[int], Any], seeds: list[int], workers: int,
-              on_result: Callable[[Any], None] | None = None) -> list:
+              on_result: Callable[[Any], None] | None = None,
+              poll: Callable[[], None] | None = None) -> list:
     """``[fn(s) for s in seeds]``, computed by ``workers`` forked processes when > 1.
 
     ``fn``'s result must be picklable (return NumPy arrays rather than tensors);
-    ``on_result`` is called in the parent as each result arrives (for a progress bar).
+    ``on_result`` is called in the parent as each result arrives, and ``poll`` about ten
+    times a second while it waits (both for a progress bar).
     """
     global _TASK
     if workers <= 1:
@@ -73,8 +75,14 @@ def map_seeds(fn: Callable[[int], Any], seeds: list[int], workers: int,
     _TASK = fn
     try:
         with mp.get_context("fork").Pool(workers, initializer=_child_init) as pool:
-            out = []
-            for r in pool.imap(_run, seeds, chunksize=1):
+            out, it = [], pool.imap(_run, seeds, chunksize=1)
+            while len(out) < len(seeds):
+                try:
+                    r = it.next(timeout=0.1)
+                except mp.TimeoutError:
+                    if poll is not None:
+                        poll()
+                    continue
                 out.append(r)
                 if on_result is not None:
                     on_result(r)
@@ -83,33 +91,45 @@ def map_seeds(fn: Callable[[int], Any], seeds: list[int], workers: int,
         _TASK = None
 
 
-def train_seeds(build: Callable[[], Any], train_one: Callable[[Any, int], Any], seeds: list[int],
+def train_seeds(build: Callable[[], Any], train_one: Callable[..., Any], seeds: list[int],
                 workers: int, bar=None) -> list[tuple[Any, Any]]:
-    """For each seed s: ``torch.manual_seed(s)``, ``net = build()``, ``train_one(net, s)``.
+    """For each seed s: ``torch.manual_seed(s)``, ``net = build()``,
+    ``train_one(net, s, on_epoch)``, where ``train_one`` returns a ``TrainResult`` and calls
+    ``on_epoch(row)`` (when not None) after each epoch.
 
-    Returns ``[(net, train_one's result)]`` in seed order. With ``workers > 1`` the seeds
-    train in forked processes (see :func:`map_seeds`) and come back as state dicts, loaded
-    here into fresh ``build()`` networks. ``bar`` (optional, a tqdm bar) is advanced once per
-    seed and shows that seed's final train (and val) loss.
+    Returns ``[(net, result)]`` in seed order. With ``workers > 1`` the seeds train in
+    forked processes (see :func:`map_seeds`) and come back as state dicts, loaded here into
+    fresh ``build()`` networks; ``bar`` (optional, a tqdm bar of ``len(seeds) x epochs``)
+    then advances with every epoch of every worker and shows the latest losses.
     """
     import torch
+
+    events = mp.get_context("fork").SimpleQueue() if workers > 1 and bar is not None else None
 
     def task(s: int):
         torch.manual_seed(s)
         net = build()
-        result = train_one(net, s)
+        on_epoch = None if events is None else (lambda row: events.put((s, row)))
+        result = train_one(net, s, on_epoch)
         if workers <= 1:
             return net, result
         return {k: v.detach().numpy() for k, v in net.state_dict().items()}, result
 
+    def drain() -> None:  # epochs finished in the workers since the last look
+        while not events.empty():
+            s, row = events.get()
+            bar.update(1)
+            bar.set_postfix({"seed": s, **{k: f"{v:.4g}" for k, v in row.items()
+                                            if "loss" in k}})
+
+    def finished(one) -> None:  # a seed stopped early: its remaining epochs count as done
+        drain()
+        bar.update(max(0, bar.total // len(seeds) - len(one[1].history)))
+
     if workers > 1:  # pay the optimizer's one-time import (about 1 s) once, before the fork
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])
-    def tick(done_one) -> None:  # one seed finished: advance, show its final losses
-        last = done_one[1].history[-1]
-        bar.update(1)
-        bar.set_postfix({k: f"{v:.4g}" for k, v in last.items() if "loss" in k})
-
-    done = map_seeds(task, seeds, workers, on_result=None if bar is None else tick)
+    done = map_seeds(task, seeds, workers, on_result=None if events is None else finished,
+                     poll=None if events is None else drain)
     if workers <= 1:
         return done
     out = []

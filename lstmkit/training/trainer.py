@@ -96,12 +96,13 @@ def _show_progress(cfg: TrainConfig) -> bool:
 
 
 def seed_bar(cfg: TrainConfig, n_seeds: int, desc: str):
-    """A tqdm bar over seeds trained in worker processes (None when progress is off)."""
+    """One tqdm bar over every epoch of every seed trained in worker processes (None when
+    progress is off)."""
     if not _show_progress(cfg):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=n_seeds, desc=desc, leave=False, dynamic_ncols=True)
+    return tqdm(total=n_seeds * cfg.epochs, desc=desc, leave=False, dynamic_ncols=True)
 
 
 class EpochLog:
@@ -109,16 +110,17 @@ class EpochLog:
     models): the progress bar, the history rows, the weights of the best epoch by a validation
     metric, early stopping, and the :class:`TrainResult`.
 
-    ``record(row)`` after each epoch (True when ``row[monitor]`` is a new best); ``stop()``
-    once ``patience`` epochs passed without one; ``result()`` at the end restores the best
+    ``record(row)`` after each epoch (True when ``row[monitor]`` is a new best; also passes
+    the row to ``on_epoch``, which a seed worker uses to report progress); ``stop()`` once
+    ``patience`` epochs passed without one; ``result()`` at the end restores the best
     weights when ``restore_best`` and puts the model in eval mode.
     """
 
     def __init__(self, model: nn.Module, epochs: int, *, progress: bool, desc: str,
                  monitor: str = "val_loss", patience: int | None = None,
-                 restore_best: bool = False):
+                 restore_best: bool = False, on_epoch=None):
         self.model, self.monitor, self.patience = model, monitor, patience
-        self.restore_best = restore_best
+        self.restore_best, self.on_epoch = restore_best, on_epoch
         self.history: list[dict] = []
         self.best: tuple[float, int, dict | None] = (math.inf, 0, None)  # value, epoch, state
         self.bar = None
@@ -134,6 +136,8 @@ class EpochLog:
         if improved:
             self.best = (value, row["epoch"], copy.deepcopy(self.model.state_dict()))
         self.history.append(row)
+        if self.on_epoch is not None:
+            self.on_epoch(row)
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k != "epoch"})
@@ -162,6 +166,7 @@ def train(
     cfg: TrainConfig,
     seed: int = 0,
     desc: str = "train",
+    on_epoch=None,
 ) -> TrainResult:
     """Train ``model`` in place; returns the history and the kept epoch.
 
@@ -170,6 +175,7 @@ def train(
     (``model(*inputs)``). With ``cfg.patience`` set and a validation split, training
     stops after ``patience`` epochs without a new best validation loss and the best
     weights are restored. A fixed ``seed`` gives bitwise-identical results on CPU.
+    ``on_epoch(row)``, if given, is called with each epoch's history row.
     """
     cfg.validate()
     loss_fn = LOSSES[cfg.loss]
@@ -183,7 +189,7 @@ def train(
     use_val = val_xy is not None and val_xy[-1].shape[0] > 0
 
     log = EpochLog(model, cfg.epochs, progress=cfg.progress, desc=desc, patience=cfg.patience,
-                   restore_best=cfg.patience is not None)
+                   restore_best=cfg.patience is not None, on_epoch=on_epoch)
     with torch_threads(auto_threads(model, cfg)):
         for epoch in range(1, cfg.epochs + 1):
             model.train()
