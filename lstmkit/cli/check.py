@@ -5,7 +5,8 @@ For every cell (and the bidirectional wrapper) it runs
     parameter, the input and the initial state; relative error < 1e-6), and
   * the cross-implementation comparison ref ↔ transcribed torch cells ↔ ``torch.nn.*``
     in float64 over two calls with carried state, 1 and 2 layers (worst absolute
-    difference of outputs, final states and every gradient < 1e-10),
+    difference of outputs, final states and every gradient < 1e-10), and the same for
+    the fused C++ LSTM layer (:mod:`lstmkit.nn.fused`) where it compiled,
 prints one row per check and exits 0 only if every check passes.
 """
 
@@ -56,6 +57,13 @@ def checks():
             errs = compare(cell, "tanh", 2, engine, bidirectional=True)
             yield f"bi-{cell}", f"ref vs {name}, 2 layers, 2 calls", max(errs.values()), \
                 MATCH_TOL
+    from lstmkit.nn import fused
+
+    if fused.load() is not None:  # the C++ kernels exist only where they compiled
+        from lstmkit.nn.verify import compare_fused
+
+        yield "lstm(tanh)", "ref vs fused C++ layer, 1 layer, 2 calls", \
+            max(compare_fused().values()), MATCH_TOL
 
 
 def run(args) -> int:

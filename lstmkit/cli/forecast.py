@@ -109,6 +109,9 @@ def register(sub) -> None:
     p.add_argument("--workers", type=nonnegative_int, default=0,
                    help="processes training the seeds side by side (0 = one per core; "
                         "1 = one after another); the results do not depend on it")
+    p.add_argument("--kernel", choices=["auto", "torch"], default="auto",
+                   help="auto: the fused C++ training step for a plain LSTM when it builds; "
+                        "torch: autograd + torch.optim.Adam")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--quiet", action="store_true")
@@ -160,7 +163,7 @@ def fit(args) -> int:
         scaler=args.scaler, stride=args.stride,
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, loss=args.loss,
         clip_norm=args.clip_norm, patience=args.patience, seeds=args.seeds, seed=args.seed,
-        workers=args.workers, progress=not args.quiet)
+        workers=args.workers, kernel=args.kernel, progress=not args.quiet)
     name = model.label
     models = {name: model, **default_baselines(args.lookback, args.horizon, args.scaler,
                                                args.stride, args.period)}

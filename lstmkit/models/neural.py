@@ -17,6 +17,7 @@ from lstmkit.errors import expected
 from lstmkit.models.baselines import make_baseline
 from lstmkit.models.forecaster import Forecaster
 from lstmkit.models.networks import NetworkConfig, build_network
+from lstmkit.nn import fused
 from lstmkit.training import TrainConfig, train
 from lstmkit.training.parallel import seed_workers, train_seeds
 from lstmkit.training.trainer import auto_threads, seed_bar
@@ -49,6 +50,9 @@ class NeuralForecaster(Forecaster):
         threads: torch threads per model (0 = auto: 1 for small models).
         workers: processes that train the seeds side by side (0 = one per core, 1 = one
             after another); the results are the same either way (:mod:`lstmkit.training.parallel`).
+        kernel: ``auto`` trains a plain LSTM (one layer, tanh, no dropout) with the fused C++
+            step of :mod:`lstmkit.nn.fused` when it builds; ``torch`` always uses autograd
+            and ``torch.optim.Adam``. Both compute the same updates (to float rounding).
         progress: show a progress bar when stderr is a terminal.
     """
 
@@ -62,7 +66,7 @@ class NeuralForecaster(Forecaster):
                  stride: int = 1, epochs: int = 200, batch_size: int = 32, lr: float = 1e-3,
                  loss: str = "mse", clip_norm: float | None = None, patience: int | None = None,
                  seeds: int = 1, seed: int = 0, threads: int = 0, workers: int = 0,
-                 progress: bool = True):
+                 kernel: str = "auto", progress: bool = True):
         super().__init__(lookback, horizon, scaler=scaler, stride=stride)
         self.cell, self.hidden_size, self.num_layers = cell, hidden_size, num_layers
         self.dropout, self.activation, self.residual = dropout, activation, residual
@@ -71,7 +75,7 @@ class NeuralForecaster(Forecaster):
         self.attention, self.teacher_forcing = attention, teacher_forcing
         self.epochs, self.batch_size, self.lr, self.loss = epochs, batch_size, lr, loss
         self.clip_norm, self.patience, self.threads = clip_norm, patience, threads
-        self.workers = workers
+        self.workers, self.kernel = workers, kernel
         self.seeds, self.seed, self.progress = seeds, seed, progress
         self._validate()
 
@@ -132,7 +136,8 @@ class NeuralForecaster(Forecaster):
     def train_config(self) -> TrainConfig:
         return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
                            loss=self.loss, clip_norm=self.clip_norm, patience=self.patience,
-                           threads=self.threads, workers=self.workers, progress=self.progress)
+                           threads=self.threads, workers=self.workers, kernel=self.kernel,
+                           progress=self.progress)
 
     @property
     def seed_list(self) -> list[int]:
@@ -166,6 +171,8 @@ class NeuralForecaster(Forecaster):
         workers = seed_workers(cfg.workers, len(self.seed_list))
         if workers > 1 and auto_threads(build(), cfg) != 1:
             workers = 1  # a model big enough for intra-op threads keeps them
+        if cfg.kernel == "auto" and fused.supports(build(), cfg.loss):
+            fused.load()  # build / load the C++ step here, once, before any fork
         bar = None
         if workers > 1:
             cfg = replace(cfg, progress=False)  # one bar over the seeds instead

@@ -179,3 +179,28 @@ def compare(cell: str, activation: str, num_layers: int, engine: str,
                       bidirectional=bidirectional, dtype=D)
     load(layer, params)
     return differences(run_nn(layer, cell, P), want)
+
+
+def compare_fused() -> dict[str, float]:
+    """Worst |ref − fused C++ layer| (:mod:`lstmkit.nn.fused`) for the two-call problem, one
+    LSTM layer (tanh). Needs the extension to build."""
+    from lstmkit.nn import fused
+
+    params = ref_params("lstm", 1, False)
+    P = problem("lstm", 1, 1)
+    want = run_ref("lstm", params, P)
+    t = lambda a: torch.tensor(a, dtype=D, requires_grad=True)
+    w = {f"{k}_l0": t(v) for k, v in params[0][0].items()}
+    x1, x2 = t(P["x1"]), t(P["x2"])
+    h0, c0 = t(P["s0"][0][0]), t(P["s0"][1][0])  # layer 0 of (1, B, H)
+    args = [w[n] for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")]
+    out1, h1, c1 = fused.lstm_layer(x1, h0, c0, *args)
+    out2, h2, c2 = fused.lstm_layer(x2, h1, c1, *args)
+    loss = (out1 * torch.tensor(P["W1"])).sum() + (out2 * torch.tensor(P["W2"])).sum()
+    for s2, ws in ((h2, P["Ws"][0][0]), (c2, P["Ws"][1][0])):
+        loss = loss + (s2 * torch.tensor(ws)).sum()
+    grads = torch.autograd.grad(loss, [x1, x2, h0, c0, *w.values()])
+    vals = [v.detach().numpy() for v in (out1, out2, h1[None], c1[None], h2[None], c2[None])]
+    got = (vals, [g.numpy() for g in grads[:2]] + [g.numpy()[None] for g in grads[2:4]],
+           {n: g.numpy() for n, g in zip(w, grads[4:], strict=True)})
+    return differences(got, want)

@@ -5,6 +5,8 @@ the tensors, which removes the per-sample ``__getitem__`` + collate overhead
 that dominates small recurrent models. Small models also run on one thread:
 on a 2-core machine, intra-op threading costs more than it gives for matmuls of
 a few thousand elements (``benchmarks/gas_furnace_speed.py`` measures both).
+A plain LSTM forecaster's step (forward, loss, BPTT, Adam) runs as one call of the fused
+C++ kernel of :mod:`lstmkit.nn.fused` when it is available (``TrainConfig.kernel``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class TrainConfig:
     patience: int | None = None  # early stopping on val loss; None = fixed epochs
     threads: int = 0  # torch threads while training; 0 = auto (1 for small models)
     workers: int = 0  # processes for several seeds; 0 = one per core, 1 = one after another
+    kernel: str = "auto"  # auto: fused C++ step where it applies (lstmkit.nn.fused); torch
     progress: bool = True  # tqdm bar (also needs a terminal on stderr)
 
     def to_dict(self) -> dict:
@@ -57,6 +60,8 @@ class TrainConfig:
             raise expected("Training", "loss mse, mae or huber", repr(self.loss))
         if self.clip_norm is not None and not self.clip_norm > 0:
             raise expected("Training", "clip_norm > 0 or None", self.clip_norm)
+        if self.kernel not in ("auto", "torch"):
+            raise expected("Training", "kernel auto or torch", repr(self.kernel))
         if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
             raise expected("Training", "workers to be 0 (one per core) or a positive integer",
                            self.workers)
@@ -188,6 +193,7 @@ def train(
     params = [p for p in model.parameters() if p.requires_grad]
     use_val = val_xy is not None and val_xy[-1].shape[0] > 0
 
+    fused = fused_step(model, train_xy, cfg)  # None: autograd + torch.optim.Adam
     log = EpochLog(model, cfg.epochs, progress=cfg.progress, desc=desc, patience=cfg.patience,
                    restore_best=cfg.patience is not None, on_epoch=on_epoch)
     with torch_threads(auto_threads(model, cfg)):
@@ -197,16 +203,23 @@ def train(
             total, norms, clipped, steps = 0.0, 0.0, 0, 0
             for start in range(0, n, cfg.batch_size):
                 idx = perm[start : start + cfg.batch_size]
-                pred = model(*(t[idx] for t in inputs))
-                loss = loss_fn(pred, target[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
+                if fused is not None:  # the same step in one C++ call
+                    loss_value, norm = fused.step(idx)
+                else:
+                    pred = model(*(t[idx] for t in inputs))
+                    loss = loss_fn(pred, target[idx])
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    norm = math.nan
+                    if cfg.clip_norm is not None:
+                        norm = float(nn.utils.clip_grad_norm_(params, cfg.clip_norm,
+                                                              foreach=True))
+                    opt.step()
+                    loss_value = float(loss.detach())
                 if cfg.clip_norm is not None:
-                    norm = float(nn.utils.clip_grad_norm_(params, cfg.clip_norm, foreach=True))
                     clipped += norm > cfg.clip_norm
                     norms += norm
-                opt.step()
-                total += float(loss.detach()) * idx.numel()
+                total += loss_value * idx.numel()
                 steps += 1
             row = {"epoch": epoch, "train_loss": total / n}
             if cfg.clip_norm is not None:
@@ -218,6 +231,19 @@ def train(
             if log.stop():
                 break
     return log.result()
+
+
+def fused_step(model: nn.Module, train_xy: tuple, cfg: TrainConfig):
+    """A :class:`lstmkit.nn.fused.FusedStep` for ``model`` when ``cfg.kernel`` is auto, the
+    network is a plain LSTM -> Linear forecaster and the C++ kernels build; else None."""
+    if cfg.kernel != "auto" or len(train_xy) != 3:
+        return None
+    from lstmkit.nn import fused
+
+    if not fused.supports(model, cfg.loss) or fused.load() is None:
+        return None
+    x, last, y = train_xy
+    return fused.FusedStep(model, x, last, y, cfg.lr, cfg.loss, cfg.clip_norm)
 
 
 @torch.no_grad()
