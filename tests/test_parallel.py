@@ -154,10 +154,10 @@ def test_the_seed_bar_follows_every_epoch_of_every_worker():
 
 @linux_only
 def test_a_forecaster_fit_reports_epochs_through_the_bar(monkeypatch):
-    import lstmkit.models.neural as neural
+    import lstmkit.training.trainer as trainer
 
     bars = []
-    monkeypatch.setattr(neural, "seed_bar", lambda cfg, n, desc: bars.append(
+    monkeypatch.setattr(trainer, "seed_bar", lambda cfg, n, desc: bars.append(
         _Bar(n * cfg.epochs)) or bars[-1])
     f = _fit(2)
     assert bars and bars[0].n == 3 * 3  # 3 seeds x 3 epochs

@@ -10,8 +10,6 @@ provide their baselines (``_baseline_scores``).
 from __future__ import annotations
 
 import inspect
-import time
-from dataclasses import replace
 
 import numpy as np
 import torch
@@ -25,8 +23,7 @@ from lstmkit.training.classify import (
     threads_for,
     train_classifier,
 )
-from lstmkit.training.parallel import seed_workers, train_seeds
-from lstmkit.training.trainer import seed_bar
+from lstmkit.training.parallel import fit_seeds
 
 
 def classification_metrics(y_true, y_pred, n_classes: int) -> dict:
@@ -150,25 +147,9 @@ class NeuralClassifierBase:
                 net.set_standardization(*stats)
             return net
 
-        workers = seed_workers(cfg.workers, len(self.seed_list))
-        if workers > 1 and threads_for(build(), cfg) != 1:
-            workers = 1  # a model big enough for intra-op threads keeps them
-        bar = None
-        if workers > 1:
-            bar = seed_bar(cfg, len(self.seed_list), f"{self.label} seeds")
-            cfg = replace(cfg, progress=False)
-        t0 = time.perf_counter()
-        done = train_seeds(build, lambda net, s, on_epoch: train_classifier(
-            net, train, val, cfg, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch),
-            self.seed_list, workers, bar)
-        self.fit_seconds_ = time.perf_counter() - t0  # wall time, all seeds
-        if bar is not None:
-            bar.close()
-        self.networks_ = [net for net, _ in done]
-        self.histories_ = [r.history for _, r in done]
-        self.train_seconds_ = [r.seconds for _, r in done]
-        self.best_epochs_ = [r.best_epoch for _, r in done]
-        self.workers_ = workers
+        fit_seeds(self, build, lambda net, s, c, on_epoch: train_classifier(
+            net, train, val, c, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch),
+            cfg, threads_for)
 
     def _member_proba(self, x, lengths) -> np.ndarray:
         """(S, N, K) class probabilities of every member."""

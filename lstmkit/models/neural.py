@@ -7,9 +7,6 @@ returns the mean of their forecasts.
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
-
 import numpy as np
 import torch
 
@@ -19,8 +16,8 @@ from lstmkit.models.forecaster import Forecaster
 from lstmkit.models.networks import NetworkConfig, build_network
 from lstmkit.nn import fused
 from lstmkit.training import TrainConfig, train
-from lstmkit.training.parallel import seed_workers, train_seeds
-from lstmkit.training.trainer import auto_threads, seed_bar
+from lstmkit.training.parallel import fit_seeds
+from lstmkit.training.trainer import auto_threads
 
 
 def _positive_int(component: str, name: str, value) -> int:
@@ -168,27 +165,11 @@ class NeuralForecaster(Forecaster):
         va = self._tensors(p.val) if p.val is not None else None
         cfg = self.train_config()
         build = lambda: build_network(self.network_config_)
-        workers = seed_workers(cfg.workers, len(self.seed_list))
-        if workers > 1 and auto_threads(build(), cfg) != 1:
-            workers = 1  # a model big enough for intra-op threads keeps them
         if cfg.kernel == "auto" and fused.supports(build(), cfg.loss):
             fused.load()  # build / load the C++ step here, once, before any fork
-        bar = None
-        if workers > 1:
-            cfg = replace(cfg, progress=False)  # one bar over the seeds instead
-            bar = seed_bar(self.train_config(), len(self.seed_list), f"{self.label} seeds")
-        t0 = time.perf_counter()
-        done = train_seeds(build, lambda net, s, on_epoch: train(
-            net, tr, va, cfg, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch),
-            self.seed_list, workers, bar)
-        self.fit_seconds_ = time.perf_counter() - t0  # wall time, all seeds
-        if bar is not None:
-            bar.close()
-        self.networks_ = [net for net, _ in done]
-        self.histories_ = [r.history for _, r in done]
-        self.train_seconds_ = [r.seconds for _, r in done]
-        self.best_epochs_ = [r.best_epoch for _, r in done]
-        self.workers_ = workers
+        fit_seeds(self, build, lambda net, s, c, on_epoch: train(
+            net, tr, va, c, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch),
+            cfg, auto_threads)
 
     @torch.no_grad()
     def _predict_scaled(self, X, H, horizon: int | None = None) -> np.ndarray:

@@ -20,7 +20,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import sys
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 _TASK: Callable[[int], Any] | None = None  # what forked children run (inherited, not pickled)
@@ -139,3 +141,36 @@ def train_seeds(build: Callable[[], Any], train_one: Callable[..., Any], seeds: 
         net.eval()
         out.append((net, result))
     return out
+
+
+def fit_seeds(owner, build: Callable[[], Any], train_fn: Callable[..., Any], cfg,
+              threads_of: Callable[[Any, Any], int]) -> None:
+    """Train ``owner.seed_list`` networks and store them on ``owner`` (a forecaster or a
+    classifier): ``networks_``, ``histories_``, ``train_seconds_``, ``best_epochs_``,
+    ``fit_seconds_`` (wall time, all seeds) and ``workers_``.
+
+    ``train_fn(net, seed, cfg, on_epoch) -> TrainResult``; ``threads_of(net, cfg)`` is the
+    torch thread count its loop would use (workers only when that is 1). With workers, one
+    bar over every epoch of every seed replaces the per-seed bars.
+    """
+    from lstmkit.training.trainer import seed_bar
+
+    seeds = owner.seed_list
+    workers = seed_workers(cfg.workers, len(seeds))
+    if workers > 1 and threads_of(build(), cfg) != 1:
+        workers = 1  # a model big enough for intra-op threads keeps them
+    bar = None
+    if workers > 1:
+        bar = seed_bar(cfg, len(seeds), f"{owner.label} seeds")
+        cfg = replace(cfg, progress=False)
+    t0 = time.perf_counter()
+    done = train_seeds(build, lambda net, s, on_epoch: train_fn(net, s, cfg, on_epoch), seeds,
+                       workers, bar)
+    owner.fit_seconds_ = time.perf_counter() - t0
+    if bar is not None:
+        bar.close()
+    owner.networks_ = [net for net, _ in done]
+    owner.histories_ = [r.history for _, r in done]
+    owner.train_seconds_ = [r.seconds for _, r in done]
+    owner.best_epochs_ = [r.best_epoch for _, r in done]
+    owner.workers_ = workers

@@ -188,12 +188,12 @@ def train(
     n = target.shape[0]
     if n == 0:
         raise expected("Training", "at least one training window", 0)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=True)  # one kernel per step
     gen = torch.Generator().manual_seed(seed)
     params = [p for p in model.parameters() if p.requires_grad]
     use_val = val_xy is not None and val_xy[-1].shape[0] > 0
-
     fused = fused_step(model, train_xy, cfg)  # None: autograd + torch.optim.Adam
+    if fused is None:
+        opt = torch.optim.Adam(params, lr=cfg.lr, fused=True)  # one kernel per step
     log = EpochLog(model, cfg.epochs, progress=cfg.progress, desc=desc, patience=cfg.patience,
                    restore_best=cfg.patience is not None, on_epoch=on_epoch)
     with torch_threads(auto_threads(model, cfg)):
