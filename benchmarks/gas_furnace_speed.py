@@ -48,10 +48,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from lstmkit.data import load_frame, prepare
-from lstmkit.models import NeuralForecaster
+from lstmkit.forecast.data import load_frame, prepare
+from lstmkit.forecast import NeuralForecaster
 from lstmkit.nn import fused
-from lstmkit.training.parallel import available_cores
+from lstmkit.core.parallel import available_cores
 
 
 class CourseLSTM(torch.nn.Module):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstmkit.errors import LstmkitError
-from lstmkit.models.baselines import (
+from lstmkit.core.errors import LstmkitError
+from lstmkit.forecast.baselines import (
     BASELINES,
     LinearARBaseline,
     MeanBaseline,

@@ -10,16 +10,17 @@ import pytest
 import torch
 
 from lstmkit.cli.main import main
-from lstmkit.data.classification import (
+from lstmkit.classify.data import (
     load_classification,
     pad_sequences,
     read_long_csv,
     read_ts,
     sequences_from,
 )
-from lstmkit.errors import LstmkitError
-from lstmkit.models.classifier import SequenceClassifier, load_classifier
-from lstmkit.models.sequence_net import HAS_BIDIRECTIONAL, NetConfig, SequenceNet
+from lstmkit.core.errors import LstmkitError
+from lstmkit.classify.classifier import SequenceClassifier
+from lstmkit.registry import load as load_classifier
+from lstmkit.nn.sequence import HAS_BIDIRECTIONAL, NetConfig, SequenceNet
 
 BIDIR = [False, True] if HAS_BIDIRECTIONAL else [False]
 

@@ -1,4 +1,4 @@
-"""lstmkit.data.scaling: scalers, their errors and (de)serialisation."""
+"""lstmkit.forecast.data.scaling: scalers, their errors and (de)serialisation."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from lstmkit.data import SCALER_KINDS, make_scaler, scaler_from_dict
-from lstmkit.errors import LstmkitError
+from lstmkit.forecast.data import SCALER_KINDS, make_scaler, scaler_from_dict
+from lstmkit.core.errors import LstmkitError
 
 RNG = np.random.default_rng(0)
 A = np.exp(RNG.normal(size=(50, 3)))  # positive, so every kind can fit it

@@ -1,4 +1,4 @@
-"""lstmkit.data.windows: splits, windowing, prepare, window_all, last_window."""
+"""lstmkit.forecast.data.windows: splits, windowing, prepare, window_all, last_window."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmkit.data import (
+from lstmkit.forecast.data import (
     last_window,
     load_frame,
     make_windows,
@@ -17,7 +17,7 @@ from lstmkit.data import (
     split_bounds,
     window_all,
 )
-from lstmkit.errors import LstmkitError
+from lstmkit.core.errors import LstmkitError
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_FILE = ROOT.parent / "shared" / "data" / "box-jenkins-gas-furnace.txt"

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 import lstmkit
-from lstmkit.data import load_frame
-from lstmkit.models import BaselineForecaster, LSTMForecaster, NeuralForecaster
+from lstmkit.forecast.data import load_frame
+from lstmkit.forecast import BaselineForecaster, LSTMForecaster, NeuralForecaster
 
 FAST = dict(hidden_size=8, epochs=3, progress=False)
 
@@ -104,7 +104,7 @@ def test_early_stopping_restores_best_weights(gas):
     assert f.best_epochs_[0] == best["epoch"]
     assert len(hist) == best["epoch"] + 3 < 60
     # the kept weights are the best epoch's: their val loss is the minimum
-    from lstmkit.data import prepare
+    from lstmkit.forecast.data import prepare
 
     p = prepare(gas, ["GR", "CO2"], ["GR", "CO2"], 10, 1, test=60, val=40)
     x, y = torch.tensor(p.val.X, dtype=torch.float32), torch.tensor(p.val.Y, dtype=torch.float32)

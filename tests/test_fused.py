@@ -7,11 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lstmkit.errors import LstmkitError
-from lstmkit.models import NeuralForecaster
-from lstmkit.models.networks import NetworkConfig, build_network
+from lstmkit.core.errors import LstmkitError
+from lstmkit.forecast import NeuralForecaster
+from lstmkit.forecast.networks import NetworkConfig, build_network
 from lstmkit.nn import fused
-from lstmkit.training import TrainConfig
+from lstmkit.forecast.training import TrainConfig
 
 needs_ext = pytest.mark.skipif(fused.load() is None, reason="no C++ compiler for the kernels")
 
@@ -116,7 +116,7 @@ def test_kernel_setting_is_validated():
 
 def test_without_the_extension_training_falls_back_to_torch(monkeypatch):
     monkeypatch.setattr(fused, "load", lambda: None)
-    from lstmkit.training.trainer import fused_step
+    from lstmkit.forecast.training import fused_step
 
     net = _net(dtype=torch.float32)
     xy = (torch.zeros(4, 4, 3), torch.zeros(4, 2), torch.zeros(4, 2, 2))

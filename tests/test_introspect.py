@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from lstmkit.cli.main import main
-from lstmkit.errors import LstmkitError
+from lstmkit.core.errors import LstmkitError
 from lstmkit.introspect import find_encoder, gradient_flow, trace
 from lstmkit.introspect.plots import gate_heatmaps, gradient_flow_plot, save_figure
 from lstmkit.nn import Recurrent
@@ -276,7 +276,7 @@ LINES = ["segue documento em anexo .", "o presidente da república falou .",
 
 @pytest.fixture(scope="module")
 def lm_dir(tmp_path_factory):
-    from lstmkit.models.language import LanguageModel
+    from lstmkit.text.language import LanguageModel
 
     path = tmp_path_factory.mktemp("models") / "lm"
     lm = LanguageModel(level="word", min_count=1, embed_size=6, hidden_size=6, num_layers=1,
@@ -321,7 +321,7 @@ def test_cli_inspect_and_gradients_language_model(lm_dir, tmp_path, capsys):
 
 
 def test_cli_inspect_and_gradients_classifier(tmp_path, capsys):
-    from lstmkit.models.classifier import SequenceClassifier
+    from lstmkit.classify.classifier import SequenceClassifier
 
     path = tmp_path / "clf"
     SequenceClassifier(hidden_size=4, epochs=1, progress=False).fit("digits-rows").save(path)

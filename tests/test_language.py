@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from lstmkit.cli.main import main
-from lstmkit.errors import LstmkitError
-from lstmkit.models.language import LanguageModel, LMConfig, LMNet
-from lstmkit.models.ngram import KneserNey
-from lstmkit.training.language import batchify, stream_nll
+from lstmkit.core.errors import LstmkitError
+from lstmkit.text.language import LanguageModel, LMConfig, LMNet
+from lstmkit.text.ngram import KneserNey
+from lstmkit.text.training import batchify, stream_nll
 
 LINES = [
     "segue documento em anexo .",

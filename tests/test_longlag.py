@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from lstmkit.data.longlag import (
+from lstmkit.experiments._longlag_tasks import (
     ORDER_SYMBOLS,
     adding_problem,
     order_positions,
     temporal_order,
 )
-from lstmkit.errors import LstmkitError
+from lstmkit.core.errors import LstmkitError
 from lstmkit.experiments import all_experiments
 from lstmkit.experiments.longlag import (
     SequenceModel,

@@ -8,12 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from lstmkit.errors import LstmkitError
-from lstmkit.evaluation import (
+from lstmkit.core.errors import LstmkitError
+from lstmkit.core.aggregate import aggregate, format_mmm
+from lstmkit.forecast.metrics import (
     METRIC_NAMES,
-    aggregate,
     compute_metrics,
-    format_mmm,
     mae,
     mape,
     mase,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstmkit.errors import LstmkitError
+from lstmkit.core.errors import LstmkitError
 from lstmkit.nn import (
     Recurrent,
     from_keras_gru,

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstmkit.errors import LstmkitError
+from lstmkit.core.errors import LstmkitError
 from lstmkit.nn import Recurrent, lnlstm_loop, lstm_step
 from lstmkit.nn import lnlstm as nn_lnlstm
 from lstmkit.nn.verify import (  # noqa: E402  (the shared ref <-> nn machinery)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from lstmkit.errors import LstmkitError
-from lstmkit.models import NeuralForecaster
-from lstmkit.training import TrainConfig
-from lstmkit.training.parallel import map_seeds, seed_workers
+from lstmkit.core.errors import LstmkitError
+from lstmkit.forecast import NeuralForecaster
+from lstmkit.forecast.training import TrainConfig
+from lstmkit.core.parallel import map_seeds, seed_workers
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="workers fork (Linux only)")
 
@@ -106,7 +106,7 @@ def test_workers_must_be_a_nonnegative_integer(bad):
 
 @linux_only
 def test_classifier_workers_give_bitwise_identical_members():
-    from lstmkit.models.classifier import SequenceClassifier
+    from lstmkit.classify.classifier import SequenceClassifier
 
     fits = [SequenceClassifier(hidden_size=8, epochs=1, seeds=2, workers=w, progress=False)
             .fit("digits-rows") for w in (1, 2)]
@@ -133,8 +133,8 @@ class _Bar:
 
 @linux_only
 def test_the_seed_bar_follows_every_epoch_of_every_worker():
-    from lstmkit.training.parallel import train_seeds
-    from lstmkit.training.trainer import TrainResult
+    from lstmkit.core.parallel import train_seeds
+    from lstmkit.core.training import TrainResult
 
     def fake(net, s, on_epoch):  # seed 1 "stops early" after 2 of 3 epochs
         rows = [{"epoch": e, "train_loss": s + e / 10, "val_loss": 2.0}
@@ -154,7 +154,7 @@ def test_the_seed_bar_follows_every_epoch_of_every_worker():
 
 @linux_only
 def test_a_forecaster_fit_reports_epochs_through_the_bar(monkeypatch):
-    import lstmkit.training.trainer as trainer
+    import lstmkit.core.training as trainer
 
     bars = []
     monkeypatch.setattr(trainer, "seed_bar", lambda cfg, n, desc: bars.append(

@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import pytest
 
-from lstmkit.errors import LstmkitError
+from lstmkit.core.errors import LstmkitError
 from lstmkit.ref import gru, lstm, rnn
 
 CELLS = [

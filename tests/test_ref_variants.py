@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstmkit.errors import LstmkitError
+from lstmkit.core.errors import LstmkitError
 from lstmkit.ref import bidirectional as bd
 from lstmkit.ref import gradcheck, gru, lnlstm, lstm, rnn
 from lstmkit.ref.gradcheck import numerical_grad, relative_error

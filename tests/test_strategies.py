@@ -9,10 +9,10 @@ import pytest
 import torch
 
 import lstmkit
-from lstmkit.data import load_frame
-from lstmkit.models import NeuralForecaster
-from lstmkit.models.networks import NetworkConfig
-from lstmkit.models.seq2seq import Attention, Seq2SeqRegressor
+from lstmkit.forecast.data import load_frame
+from lstmkit.forecast import NeuralForecaster
+from lstmkit.forecast.networks import NetworkConfig
+from lstmkit.forecast.seq2seq import Attention, Seq2SeqRegressor
 
 TINY = dict(hidden_size=4, epochs=1, progress=False)
 

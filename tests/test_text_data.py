@@ -7,7 +7,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from lstmkit.data.text import (
+from lstmkit.text.data import (
     Vocabulary,
     detokenize,
     encode_texts,
@@ -17,9 +17,9 @@ from lstmkit.data.text import (
     stream,
     tokenize,
 )
-from lstmkit.errors import LstmkitError
-from lstmkit.models.classifier import load_classifier
-from lstmkit.models.text_classifier import TextClassifier
+from lstmkit.core.errors import LstmkitError
+from lstmkit.registry import load as load_classifier
+from lstmkit.text.classifier import TextClassifier
 
 needs_dante = pytest.mark.skipif(importlib.util.find_spec("dante") is None,
                                  reason="dante-corpora not installed")

@@ -78,11 +78,12 @@ def _usage(parser) -> int:
 
 
 def fit(args) -> int:
-    from lstmkit.errors import expected
-    from lstmkit.evaluation.report import history_csv
-    from lstmkit.models.classifier import SequenceClassifier
-    from lstmkit.models.classifier_base import accuracy_plot, confusion_plot, report_table
-    from lstmkit.models.persistence import check_out_dir, json_writer
+    from lstmkit.core.errors import expected
+    from lstmkit.forecast.report import history_csv
+    from lstmkit.classify.classifier import SequenceClassifier
+    from lstmkit.classify.plots import accuracy_plot, confusion_plot
+    from lstmkit.core.classifier import report_table
+    from lstmkit.core.persistence import check_out_dir, json_writer
 
     check_out_dir(args.out, args.overwrite)  # refuse before any work
     if args.patience and not args.val:
@@ -121,8 +122,8 @@ def predict(args) -> int:
     import numpy as np
     import pandas as pd
 
-    from lstmkit.models.classifier import SequenceClassifier
-    from lstmkit.models.persistence import atomic_write_text
+    from lstmkit.classify.classifier import SequenceClassifier
+    from lstmkit.core.persistence import atomic_write_text
 
     clf = SequenceClassifier.load(args.model)
     s = clf._as_set(args.data, labels=False)
@@ -140,8 +141,8 @@ def predict(args) -> int:
 
 
 def evaluate(args) -> int:
-    from lstmkit.models.classifier import SequenceClassifier
-    from lstmkit.models.classifier_base import report_table
+    from lstmkit.classify.classifier import SequenceClassifier
+    from lstmkit.core.classifier import report_table
 
     clf = SequenceClassifier.load(args.model)
     report = clf.evaluate(args.data)
@@ -153,7 +154,7 @@ def evaluate(args) -> int:
 
 
 def datasets(args) -> int:
-    from lstmkit.data.classification import list_classification_datasets
+    from lstmkit.classify.data import list_classification_datasets
 
     for name, desc in list_classification_datasets():
         print(f"{name:14s} {desc}")

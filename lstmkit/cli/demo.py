@@ -31,8 +31,8 @@ def register(sub) -> None:
 
 
 def build_models(epochs: int, seeds: int, progress: bool) -> dict:
-    from lstmkit.evaluation.compare import default_baselines
-    from lstmkit.models import NeuralForecaster
+    from lstmkit.forecast.compare import default_baselines
+    from lstmkit.forecast import NeuralForecaster
 
     common = dict(lookback=10, horizon=1, hidden_size=64, epochs=epochs, batch_size=32,
                   lr=1e-3, seeds=seeds, progress=progress)
@@ -50,7 +50,7 @@ def raw_naive_mse() -> float:
     """The naive forecast's test MSE in raw units, on the course's 90 test windows."""
     import numpy as np
 
-    from lstmkit.data import load_frame, make_windows
+    from lstmkit.forecast.data import load_frame, make_windows
 
     raw = load_frame("gas-furnace")[["GR", "CO2"]].to_numpy()[-100:]
     _, Y, H, _ = make_windows(raw, raw, 10, 1)
@@ -58,8 +58,8 @@ def raw_naive_mse() -> float:
 
 
 def run(args) -> int:
-    from lstmkit.data import load_frame
-    from lstmkit.evaluation.compare import Comparison
+    from lstmkit.forecast.data import load_frame
+    from lstmkit.forecast.compare import Comparison
 
     t0 = time.perf_counter()
     frame = load_frame("gas-furnace")

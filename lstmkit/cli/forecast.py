@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from lstmkit.errors import expected
+from lstmkit.core.errors import expected
 
 ORDER = 10
 
@@ -136,7 +136,7 @@ def register(sub) -> None:
 
 
 def _load_data(args):
-    from lstmkit.data import fill_missing, load_frame
+    from lstmkit.forecast.data import fill_missing, load_frame
 
     frame = load_frame(args.data)
     if getattr(args, "fillna", None):
@@ -145,9 +145,9 @@ def _load_data(args):
 
 
 def fit(args) -> int:
-    from lstmkit.evaluation.compare import Comparison, default_baselines
-    from lstmkit.models import NeuralForecaster
-    from lstmkit.models.persistence import check_out_dir
+    from lstmkit.forecast.compare import Comparison, default_baselines
+    from lstmkit.forecast import NeuralForecaster
+    from lstmkit.core.persistence import check_out_dir
 
     check_out_dir(args.out, args.overwrite)  # refuse before any work
     if args.patience and not args.val:
@@ -177,8 +177,8 @@ def fit(args) -> int:
 
 
 def predict(args) -> int:
-    from lstmkit.models import load
-    from lstmkit.models.persistence import atomic_write_text
+    from lstmkit.registry import load
+    from lstmkit.core.persistence import atomic_write_text
 
     model = load(args.model)
     frame = _load_data(args)
@@ -192,8 +192,8 @@ def predict(args) -> int:
 
 
 def evaluate(args) -> int:
-    from lstmkit.evaluation.report import format_table, model_row, naive_row
-    from lstmkit.models import load
+    from lstmkit.forecast.report import format_table, model_row, naive_row
+    from lstmkit.registry import load
 
     model = load(args.model)
     report = model.evaluate(_load_data(args))
@@ -206,7 +206,7 @@ def evaluate(args) -> int:
 
 
 def datasets(args) -> int:
-    from lstmkit.data import list_datasets
+    from lstmkit.forecast.data import list_datasets
 
     for name, desc in list_datasets():
         print(f"{name:14s} {desc}")

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from lstmkit.errors import expected
+from lstmkit.core.errors import expected
 
 ORDER = 55
 CELLS = ("lstm", "gru", "rnn")
@@ -57,7 +57,7 @@ def register(sub) -> None:
 
 def _subset(w, m: int):
     """At most ``m`` evenly spaced windows of ``w``."""
-    from lstmkit.data import Windows
+    from lstmkit.forecast.data import Windows
 
     idx = np.unique(np.linspace(0, len(w) - 1, min(m, len(w))).round().astype(int))
     return Windows(w.X[idx], w.Y[idx], w.H[idx], w.start[idx])
@@ -67,7 +67,7 @@ def _initial_network(forecaster):
     """The network ``forecaster`` started from: its first seed's initial weights."""
     import torch
 
-    from lstmkit.models.networks import build_network
+    from lstmkit.forecast.networks import build_network
 
     torch.manual_seed(forecaster.seed_list[0])  # as NeuralForecaster._fit_prepared does
     return build_network(forecaster.network_config_)
@@ -75,7 +75,7 @@ def _initial_network(forecaster):
 
 def _measure(forecaster, windows) -> dict:
     from lstmkit.introspect import gradient_flow
-    from lstmkit.training.trainer import torch_threads
+    from lstmkit.core.training import torch_threads
 
     with torch_threads(1):
         return {"init": gradient_flow(_initial_network(forecaster), windows),
@@ -88,7 +88,7 @@ def _measure_other(model, kind: str, args) -> dict:
 
     from lstmkit.introspect import gradient_flow
     from lstmkit.introspect import sources as src
-    from lstmkit.training.trainer import torch_threads
+    from lstmkit.core.training import torch_threads
 
     if kind == "language":
         x, y = src.lm_windows(model, args.data, args.lookback, args.windows)
@@ -125,7 +125,7 @@ def run(args) -> int:
     from lstmkit.introspect import gradient_table
     from lstmkit.introspect.plots import gradient_flow_plot, save_figure
     from lstmkit.introspect.sources import model_kind
-    from lstmkit.models.persistence import check_out_dir, write_run_dir
+    from lstmkit.core.persistence import check_out_dir, write_run_dir
 
     _check_args(args)
     check_out_dir(args.out, args.overwrite)  # fail before any work

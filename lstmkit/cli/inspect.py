@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmkit.errors import expected
+from lstmkit.core.errors import expected
 
 ORDER = 50
 
@@ -66,7 +66,7 @@ def run(args) -> int:
     import lstmkit
     from lstmkit.introspect import trace
     from lstmkit.introspect.sources import classifier_sequence, lm_sequence, model_kind
-    from lstmkit.models.persistence import check_out_dir
+    from lstmkit.core.persistence import check_out_dir
 
     if args.top < 1:
         raise expected("Inspect", "--top a positive integer", args.top)
@@ -109,7 +109,7 @@ def _forecaster(args, model) -> int:
 def _write(args, tr, rows, desc: str, arrays: dict, what: str | None = None) -> int:
     """Figures and arrays of sequence 0 of ``tr`` into ``--out``; a short report."""
     from lstmkit.introspect.plots import gate_heatmaps, top_units_plot
-    from lstmkit.models.persistence import write_run_dir
+    from lstmkit.core.persistence import write_run_dir
 
     name = Path(args.model).name
     what = what or desc

@@ -3,7 +3,7 @@
 Each command lives in its own module under :mod:`lstmkit.cli` and exposes
 ``register(subparsers)``, which adds its sub-parser and sets ``func``; modules are
 found automatically and listed in the order of their ``ORDER`` attribute.
-User errors (:class:`lstmkit.errors.LstmkitError`) print one line to stderr and
+User errors (:class:`lstmkit.core.errors.LstmkitError`) print one line to stderr and
 exit with code 2.
 """
 
@@ -15,7 +15,7 @@ import pkgutil
 import sys
 
 from lstmkit import __version__
-from lstmkit.errors import LstmkitError
+from lstmkit.core.errors import LstmkitError
 
 
 def command_modules() -> list:

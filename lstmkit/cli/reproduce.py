@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lstmkit.errors import expected
+from lstmkit.core.errors import expected
 
 ORDER = 60
 

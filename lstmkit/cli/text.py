@@ -73,16 +73,16 @@ def _usage(parser) -> int:
 
 
 def _check_fraction(name: str, v: float) -> None:
-    from lstmkit.errors import expected
+    from lstmkit.core.errors import expected
 
     if not 0 <= v < 1:
         raise expected("text fit", f"{name} a fraction in [0, 1)", v)
 
 
 def fit(args) -> int:
-    from lstmkit.evaluation.report import history_csv
-    from lstmkit.models.language import LanguageModel
-    from lstmkit.models.persistence import check_out_dir, json_writer
+    from lstmkit.forecast.report import history_csv
+    from lstmkit.text.language import LanguageModel
+    from lstmkit.core.persistence import check_out_dir, json_writer
 
     check_out_dir(args.out, args.overwrite)  # refuse before any work
     _check_fraction("--val", args.val)
@@ -118,7 +118,9 @@ def _summary(lm, m: dict, corpus) -> str:
 
 
 def _ppl_plot(history: list[dict], path) -> None:
-    from lstmkit.evaluation.plots import plt
+    from lstmkit.core.plotting import pyplot
+
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 4))
     ep = [r["epoch"] for r in history]
@@ -135,7 +137,7 @@ def _ppl_plot(history: list[dict], path) -> None:
 
 
 def complete(args) -> int:
-    from lstmkit.models.language import LanguageModel
+    from lstmkit.text.language import LanguageModel
 
     lm = LanguageModel.load(args.model)
     for word, p in lm.complete(args.prompt, k=args.top):
@@ -144,7 +146,7 @@ def complete(args) -> int:
 
 
 def generate(args) -> int:
-    from lstmkit.models.language import LanguageModel
+    from lstmkit.text.language import LanguageModel
 
     lm = LanguageModel.load(args.model)
     print(lm.generate(args.prompt, n=args.tokens, temperature=args.temperature,
@@ -153,7 +155,7 @@ def generate(args) -> int:
 
 
 def evaluate(args) -> int:
-    from lstmkit.models.language import LanguageModel
+    from lstmkit.text.language import LanguageModel
 
     lm = LanguageModel.load(args.model)
     m = lm.evaluate(args.corpus)
@@ -166,7 +168,7 @@ def evaluate(args) -> int:
 
 
 def corpora(args) -> int:
-    from lstmkit.data.text import CORPORA, LABELLED
+    from lstmkit.text.data import CORPORA, LABELLED
 
     for name, desc in {**CORPORA, **LABELLED}.items():
         print(f"{name:18s} {desc}")

@@ -24,8 +24,8 @@ MNIST1D_TARGET = 0.94
 
 
 def _fit_report(clf, data: str, setting: str, published: list[str]) -> tuple[dict, list[str]]:
-    from lstmkit.models.classifier_base import report_table
-    from lstmkit.training.classify import threads_for
+    from lstmkit.core.classifier import report_table
+    from lstmkit.core.classifier_training import threads_for
 
     t0 = time.perf_counter()
     clf.fit(data)
@@ -46,7 +46,7 @@ def _fit_report(clf, data: str, setting: str, published: list[str]) -> tuple[dic
 
 
 def run_digits_rows(quick: bool = False) -> str:
-    from lstmkit.models.classifier import SequenceClassifier
+    from lstmkit.classify.classifier import SequenceClassifier
 
     seeds, epochs = (1, 3) if quick else (3, 60)
     clf = SequenceClassifier(cell="lstm", hidden_size=128, pooling="last", epochs=epochs,
@@ -72,7 +72,7 @@ def run_digits_rows(quick: bool = False) -> str:
 
 def mnist1d_classifier(quick: bool = False):
     """The configuration that reaches the 94% target (see docs/classification-and-text.md)."""
-    from lstmkit.models.classifier import SequenceClassifier
+    from lstmkit.classify.classifier import SequenceClassifier
 
     seeds, epochs = (1, 4) if quick else (3, 50)
     return SequenceClassifier(cell="lstm", hidden_size=64, num_layers=2, bidirectional=True,

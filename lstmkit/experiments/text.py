@@ -21,7 +21,7 @@ PROMPTS = ("Segue documento em", "O presidente da", "A Polícia Federal")
 
 
 def _ngram_top(lm, prompt: str, k: int = 5) -> list[tuple[str, float]]:
-    from lstmkit.models.language import SPECIAL
+    from lstmkit.text.language import SPECIAL
 
     p = lm.ngram_.prob_vector(lm._context(prompt))
     out = []
@@ -40,7 +40,7 @@ def _fmt_top(top) -> str:
 
 def language_model(quick: bool = False):
     """The setting of ``lstmkit reproduce autocomplete``."""
-    from lstmkit.models.language import LanguageModel
+    from lstmkit.text.language import LanguageModel
 
     return LanguageModel(level="word", min_count=2, embed_size=200, hidden_size=200,
                          num_layers=2, dropout=0.3, tie_weights=True, epochs=2 if quick else 10,
@@ -98,7 +98,7 @@ def run_autocomplete(quick: bool = False) -> str:
 
 
 def text_classifier(quick: bool = False):
-    from lstmkit.models.text_classifier import TextClassifier
+    from lstmkit.text.classifier import TextClassifier
 
     return TextClassifier(cell="lstm", embed_size=100, hidden_size=64, bidirectional=True,
                           pooling="max", dropout=0.3, min_count=2, max_len=50,
@@ -108,7 +108,7 @@ def text_classifier(quick: bool = False):
 
 
 def run_sentiment(quick: bool = False) -> str:
-    from lstmkit.models.classifier_base import report_table
+    from lstmkit.core.classifier import report_table
 
     clf = text_classifier(quick)
     t0 = time.perf_counter()

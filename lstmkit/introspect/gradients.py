@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from lstmkit.errors import expected, shape_str
+from lstmkit.core.errors import expected, shape_str
 from lstmkit.introspect.trace import cells_engine, encoder_inputs, find_encoder
 from lstmkit.nn import Recurrent, gru_step, lstm_step, rnn_step
 

@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from lstmkit.errors import expected
+from lstmkit.core.errors import expected
 
 # colour scale per quantity: gates in [0, 1], tanh outputs in [-1, 1], the cell state free
 _GATE_TITLES = {

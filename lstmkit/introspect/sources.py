@@ -1,13 +1,13 @@
 """Inputs for ``lstmkit inspect`` / ``lstmkit gradients`` from a saved model of any kind.
 
 * forecasters (``windows_for``): scaled input windows (handled by the commands themselves);
-* :class:`lstmkit.models.language.LanguageModel`: token ids of a text (corpus name, text
+* :class:`lstmkit.text.language.LanguageModel`: token ids of a text (corpus name, text
   file or a prompt), the time axis labelled with the tokens (characters or words); the
   gradient loss is the next-token cross-entropy at the last step;
-* :class:`lstmkit.models.classifier.SequenceClassifier`: one (standardised) sequence of its
+* :class:`lstmkit.classify.classifier.SequenceClassifier`: one (standardised) sequence of its
   data; the gradient loss is the cross-entropy of the label.
 
-Anything else gives a one-line :class:`lstmkit.errors.LstmkitError`.
+Anything else gives a one-line :class:`lstmkit.core.errors.LstmkitError`.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lstmkit.errors import expected
+from lstmkit.core.errors import expected
 
 KINDS = "a forecaster, a SequenceClassifier or a LanguageModel"
 
 
 def model_kind(model, component: str = "Introspect") -> str:
     """``"forecaster"``, ``"language"`` or ``"classifier"``; otherwise an error."""
-    from lstmkit.models.classifier import SequenceClassifier
-    from lstmkit.models.language import LanguageModel
+    from lstmkit.classify.classifier import SequenceClassifier
+    from lstmkit.text.language import LanguageModel
 
     if isinstance(model, LanguageModel):
         if not hasattr(model, "net_"):
@@ -65,7 +65,7 @@ def _start_tokens(lm) -> list[int]:
 def _lm_stream(lm, data, component: str, first_line: int, min_tokens: int):
     """Token ids (np.int64) of the corpus ``data`` from line ``first_line`` on, at least
     ``min_tokens`` (or all there are), preceded by the line-start token; and (k, lines)."""
-    from lstmkit.data.text import load_corpus, stream
+    from lstmkit.text.data import load_corpus, stream
 
     lines = load_corpus(data)
     if not lines:
@@ -155,11 +155,11 @@ def classifier_windows(clf, data, windows: int):
 def initial_network(model, kind: str):
     """The network ``model`` started from (its first seed's initial weights)."""
     if kind == "language":
-        from lstmkit.models.language import LMNet
+        from lstmkit.text.language import LMNet
 
         torch.manual_seed(model.seed)  # as LanguageModel.fit does
         return LMNet(model.net_config_)
-    from lstmkit.models.sequence_net import SequenceNet
+    from lstmkit.nn.sequence import SequenceNet
 
     torch.manual_seed(model.seed_list[0])  # as NeuralClassifierBase._train_members does
     net = SequenceNet(model.network_config_)

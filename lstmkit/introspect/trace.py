@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from lstmkit.errors import expected, shape_str
+from lstmkit.core.errors import expected, shape_str
 from lstmkit.nn import Recurrent
 
 ENCODER_ATTRS = ("encoder", "recurrent")  # where trace / gradient_flow look for a Recurrent

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit.errors import expected, shape_str
+from lstmkit.core.errors import expected, shape_str
 
 ACTIVATIONS = ("tanh", "relu")
 GATE_NAMES = {

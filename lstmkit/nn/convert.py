@@ -23,7 +23,7 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
-from lstmkit.errors import LstmkitError, expected, shape_str
+from lstmkit.core.errors import LstmkitError, expected, shape_str
 
 PARAM_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 

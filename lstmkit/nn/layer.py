@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit.errors import expected, shape_str
+from lstmkit.core.errors import expected, shape_str
 from lstmkit.nn.cells import (
     ACTIVATIONS,
     GATE_NAMES,

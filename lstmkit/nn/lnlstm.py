@@ -62,7 +62,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit.errors import expected
+from lstmkit.core.errors import expected
 
 EPS = 1e-5
 PARAM_NAMES = ("weight_ih", "weight_hh", "bias", "ln_ih_weight", "ln_ih_bias",

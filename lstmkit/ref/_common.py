@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from lstmkit.errors import expected, shape_str
+from lstmkit.core.errors import expected, shape_str
 
 PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 ACTIVATIONS = ("tanh", "relu")

@@ -36,7 +36,7 @@ from types import ModuleType
 
 import numpy as np
 
-from lstmkit.errors import expected, shape_str
+from lstmkit.core.errors import expected, shape_str
 from lstmkit.ref._common import check_pair
 
 NAME = "Bidirectional"

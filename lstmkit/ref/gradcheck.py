@@ -21,7 +21,7 @@ from types import ModuleType
 
 import numpy as np
 
-from lstmkit.errors import expected
+from lstmkit.core.errors import expected
 
 TINY = 1e-300
 

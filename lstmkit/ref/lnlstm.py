@@ -50,7 +50,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from lstmkit.errors import expected, shape_str
+from lstmkit.core.errors import expected, shape_str
 from lstmkit.ref._common import (
     batch_major,
     check_array,

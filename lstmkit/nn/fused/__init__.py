@@ -112,7 +112,7 @@ def lstm_layer(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh):
 
 def supports(net, loss: str) -> bool:
     """Whether :class:`FusedStep` can train ``net`` (a forecaster's network)."""
-    from lstmkit.models.networks import RecurrentRegressor
+    from lstmkit.forecast.networks import RecurrentRegressor
 
     if not isinstance(net, RecurrentRegressor) or loss not in LOSS_KINDS:
         return False

@@ -1,0 +1,248 @@
+"""Sequence classification: ``SequenceClassifier`` (recurrent encoder + pooling + logits).
+
+    >>> from lstmkit.classify.classifier import SequenceClassifier
+    >>> clf = SequenceClassifier(cell="gru", hidden_size=64, bidirectional=True,
+    ...                          pooling="mean+max", epochs=30)
+    >>> clf.fit("mnist1d")                       # the source's own test split  # doctest: +SKIP
+    >>> clf.evaluate()["aggregate"]["accuracy"]  # mean / median / min / max   # doctest: +SKIP
+    >>> clf.predict(X_new)                       # class names                # doctest: +SKIP
+
+Inputs are multichannel sequences of any length: arrays (N, T, C) (with optional ``lengths``),
+lists of (T_i, C) arrays, a long CSV ``id, t, channels..., label`` or a bundled set (see
+:mod:`lstmkit.classify.data`). ``evaluate`` always reports the model beside two baselines
+on the same test sequences: the majority class and 1-nearest-neighbour (Euclidean distance on
+the standardised sequences, zero-padded or cut to the training length and flattened).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lstmkit.classify.data import (
+    ClassificationData,
+    SequenceSet,
+    encode_labels,
+    is_bundled,
+    load_classification,
+    read_long_csv,
+    sequences_from,
+    stratified_split,
+)
+from lstmkit.core.errors import expected, shape_str
+from lstmkit.core.classifier import NeuralClassifierBase, classification_metrics
+from lstmkit.nn.sequence import NetConfig, SequenceNet
+
+KNN_MAX_VALUES = 4_000_000  # store the 1-NN reference set in the run directory up to this size
+
+
+class SequenceClassifier(NeuralClassifierBase):
+    """Recurrent sequence classifier trained with cross-entropy.
+
+    Args:
+        cell: ``lstm`` | ``gru`` | ``rnn``.
+        hidden_size, num_layers, bidirectional: the encoder (stacked, optionally both ways).
+        pooling: ``last`` | ``mean`` | ``max`` | ``mean+max`` over the valid steps.
+        dropout: between recurrent layers and before the linear head.
+        activation: ``tanh`` | ``relu`` (relu runs on lstmkit's transcribed cells).
+        standardize: scale each channel by its training mean / std (inside the network).
+        epochs, batch_size, lr, weight_decay, schedule, clip_norm, label_smoothing, patience:
+            see :class:`lstmkit.core.classifier_training.ClassifyConfig`.
+        seeds, seed: train ``seeds`` networks with seeds ``seed, seed+1, ...``; predictions
+            average their probabilities.
+    """
+
+    network_class = SequenceNet
+
+    def __init__(self, *, cell: str = "lstm", hidden_size: int = 64, num_layers: int = 1,
+                 bidirectional: bool = False, pooling: str = "last", dropout: float = 0.0,
+                 activation: str = "tanh", standardize: bool = True, epochs: int = 30,
+                 batch_size: int = 64, lr: float = 1e-3, weight_decay: float = 0.0,
+                 schedule: str = "constant", clip_norm: float | None = 1.0,
+                 label_smoothing: float = 0.0, patience: int | None = None, seeds: int = 1,
+                 seed: int = 0, threads: int = 0, workers: int = 0, progress: bool = True):
+        self.cell, self.hidden_size, self.num_layers = cell, hidden_size, num_layers
+        self.bidirectional, self.pooling, self.dropout = bidirectional, pooling, dropout
+        self.activation, self.standardize = activation, standardize
+        self.epochs, self.batch_size, self.lr, self.weight_decay = epochs, batch_size, lr, \
+            weight_decay
+        self.schedule, self.clip_norm, self.label_smoothing = schedule, clip_norm, \
+            label_smoothing
+        self.patience, self.seeds, self.seed = patience, seeds, seed
+        self.threads, self.workers, self.progress = threads, workers, progress
+        self._validate()
+        if activation not in ("tanh", "relu"):
+            raise expected(type(self).__name__, "activation tanh or relu", repr(activation))
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        bi = "Bi" if self.bidirectional else ""
+        stack = f"{self.num_layers}x" if self.num_layers > 1 else ""
+        return f"{bi}{self.cell.upper()}({stack}{self.hidden_size}, {self.pooling})"
+
+    def network_config(self, input_size: int, n_classes: int) -> NetConfig:
+        return NetConfig(cell=self.cell, input_size=input_size, n_classes=n_classes,
+                         hidden_size=self.hidden_size, num_layers=self.num_layers,
+                         bidirectional=bool(self.bidirectional), pooling=self.pooling,
+                         dropout=float(self.dropout), activation=self.activation)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data, y=None, *, lengths=None, test=None, val=0.0, split_seed: int = 0):
+        """Train on ``data`` (bundled name, long CSV path, arrays + ``y``).
+
+        ``test``: sequences held out for :meth:`evaluate` (count or fraction, stratified);
+        ``None`` means the source's own test split (bundled sets) or 0.2 otherwise; ``0``
+        keeps everything for training. ``val``: held out of the training part; it is
+        monitored every epoch and drives early stopping (``patience``).
+        """
+        d = load_classification(data, y, lengths=lengths)
+        train, test_set = d.train, d.test
+        if test_set is not None and test not in (None, 0):
+            raise expected(type(self).__name__, f"test=None for {d.name}, which has its own "
+                           "test split", f"test={test}")
+        if test_set is None:
+            test = 0.2 if test is None else test
+            if test:
+                keep, held = stratified_split(train.y, test, split_seed)
+                train, test_set = train.subset(keep), train.subset(held)
+        val_set = None
+        if val:
+            keep, held = stratified_split(train.y, val, split_seed + 1)
+            train, val_set = train.subset(keep), train.subset(held)
+        self.classes_, self.channels_ = list(d.classes), list(d.channels)
+        self.dataset_ = d.name
+        self.class_counts_ = np.bincount(train.y, minlength=len(self.classes_)).tolist()
+        self.max_len_ = int(train.X.shape[1])
+        self.test_set_ = test_set
+        self.split_sizes_ = [len(train), 0 if val_set is None else len(val_set),
+                             0 if test_set is None else len(test_set)]
+        mean, std = _channel_stats(train) if self.standardize else (None, None)
+        stats = (mean, std) if self.standardize else None
+        net_cfg = self.network_config(train.X.shape[2], len(self.classes_))
+        self._train_members(net_cfg, _tensors(train), _tensors(val_set) if val_set else None,
+                            stats)
+        self._set_knn(train)
+        return self
+
+    # ------------------------------------------------------------------ data in
+    def _as_set(self, data, lengths=None, y=None, labels: bool = True) -> SequenceSet:
+        """New data -> SequenceSet (labels mapped onto the training classes when present and
+        ``labels``; ignored otherwise, e.g. for predicting)."""
+        name = type(self).__name__
+        if data is None:
+            if self.test_set_ is None:
+                raise expected(name, "data, or a model fitted with a test split", "neither")
+            return self.test_set_
+        if isinstance(data, ClassificationData) or (isinstance(data, str) and is_bundled(data)):
+            d = load_classification(data)
+            s = d.test if d.test is not None else d.train
+            self._check_channels(s)
+            s.y = (encode_labels([d.classes[i] for i in s.y], self.classes_, name)[0]
+                   if labels else None)
+        elif isinstance(data, (str, Path)):
+            s, raw, channels = read_long_csv(data, name)
+            if channels != self.channels_:
+                raise expected(name, f"channel columns {self.channels_}", channels)
+            if raw is not None and labels:
+                s.y, _ = encode_labels(raw, self.classes_, name)
+        else:
+            s = sequences_from(data, lengths, name)
+            if y is not None:
+                s.y, _ = encode_labels(y, self.classes_, name)
+                if len(s.y) != len(s):
+                    raise expected(name, f"{len(s)} labels (one per sequence)", len(s.y))
+        self._check_channels(s)
+        return s
+
+    def _check_channels(self, s: SequenceSet) -> None:
+        C = self.network_config_.input_size
+        if s.X.shape[2] != C:
+            raise expected(type(self).__name__, f"sequences with C={C} channels",
+                           shape_str(s.X.shape))
+
+    # ------------------------------------------------------------------ predict
+    def predict_proba(self, data=None, lengths=None) -> np.ndarray:
+        """Class probabilities (N, K), the mean over the seed members."""
+        self._check_fitted("predict")
+        s = self._as_set(data, lengths, labels=False)
+        x, lens, _ = _tensors(s)
+        return self._member_proba(x, lens).mean(0)
+
+    def predict(self, data=None, lengths=None) -> np.ndarray:
+        """Predicted class names (N,) (strings, as the training labels)."""
+        proba = self.predict_proba(data, lengths)
+        return np.asarray(self.classes_, dtype=object)[proba.argmax(1)]
+
+    # ------------------------------------------------------------------ evaluate
+    def evaluate(self, data=None, y=None, lengths=None) -> dict:
+        """Accuracy and macro-F1 per seed, aggregated, for the ensemble (with its confusion
+        matrix), beside the majority-class and 1-NN baselines on the same sequences."""
+        self._check_fitted("evaluate")
+        s = self._as_set(data, lengths, y)
+        if s.y is None:
+            raise expected(type(self).__name__, "labelled data to evaluate", "no labels")
+        x, lens, _ = _tensors(s)
+        members = self._member_proba(x, lens)  # (S, N, K)
+        baselines = {"majority": self._majority(s.y)}
+        if self.knn_ is not None:
+            baselines["1-NN"] = classification_metrics(s.y, self._knn_predict(s),
+                                                       len(self.classes_))
+        return self._report(s.y, members, baselines)
+
+    # ------------------------------------------------------------------ 1-NN baseline
+    def _flat(self, s: SequenceSet) -> np.ndarray:
+        """Standardised, padded/cut to the training length, flattened: (N, T*C)."""
+        net = self.networks_[0]
+        X = np.zeros((len(s), self.max_len_, s.X.shape[2]), dtype=np.float32)
+        T = min(self.max_len_, s.X.shape[1])
+        mask = np.arange(T)[None, :] < s.lengths[:, None]  # (N, T)
+        z = (s.X[:, :T] - net.x_mean.numpy()) / net.x_std.numpy()
+        X[:, :T] = np.where(mask[:, :, None], z, 0.0)
+        return X.reshape(len(s), -1)
+
+    def _set_knn(self, train: SequenceSet) -> None:
+        flat = self._flat(train)
+        self.knn_ = (flat, train.y.copy()) if flat.size <= KNN_MAX_VALUES else None
+
+    def _knn_predict(self, s: SequenceSet) -> np.ndarray:
+        from sklearn.neighbors import KNeighborsClassifier
+
+        X, y = self.knn_
+        return KNeighborsClassifier(n_neighbors=1).fit(X, y).predict(self._flat(s))
+
+    # ------------------------------------------------------------------ persistence
+    def _state_tensors(self) -> dict:
+        out = super()._state_tensors()
+        if self.knn_ is not None:
+            out["baseline.knn_X"] = torch.as_tensor(self.knn_[0])
+            out["baseline.knn_y"] = torch.as_tensor(self.knn_[1])
+        return out
+
+    def _extra_config(self) -> dict:
+        return {"channels": self.channels_, "max_len": self.max_len_,
+                "dataset": self.dataset_, "split_sizes": self.split_sizes_}
+
+    def _load_extra(self, config: dict, tensors: dict) -> None:
+        self.channels_ = config["channels"]
+        self.max_len_ = int(config["max_len"])
+        self.dataset_ = config.get("dataset")
+        self.split_sizes_ = config.get("split_sizes")
+        self.test_set_ = None
+        kx, ky = tensors.get("baseline.knn_X"), tensors.get("baseline.knn_y")
+        self.knn_ = None if kx is None else (kx.numpy(), ky.numpy())
+
+
+def _tensors(s: SequenceSet | None):
+    """(x float32 (N, T, C), lengths int64 (N,), y int64 (N,) or zeros)."""
+    y = s.y if s.y is not None else np.zeros(len(s), dtype=np.int64)
+    return (torch.as_tensor(s.X, dtype=torch.float32), torch.as_tensor(s.lengths),
+            torch.as_tensor(y, dtype=torch.int64))
+
+
+def _channel_stats(s: SequenceSet) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and std over the valid steps of the training sequences."""
+    mask = np.arange(s.X.shape[1])[None, :] < s.lengths[:, None]  # (N, T)
+    vals = s.X[mask]  # (steps, C)
+    return vals.mean(0), vals.std(0)

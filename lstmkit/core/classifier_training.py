@@ -1,0 +1,181 @@
+"""Training loop for classifiers: cross-entropy, AdamW, LR schedule, clipping, early stopping.
+
+Like :func:`lstmkit.forecast.training.train`, no DataLoader: the padded dataset lives in three tensors
+(inputs, lengths, labels); each epoch draws one permutation and slices mini-batches, each
+trimmed to the longest sequence it holds. The model is called as ``model(x, lengths)`` and
+returns logits (B, K).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lstmkit.core.errors import expected
+from lstmkit.core.training import EpochLog, TrainResult, torch_threads
+
+SCHEDULES = ("constant", "cosine", "onecycle")
+
+
+@dataclass
+class ClassifyConfig:
+    """Optimisation settings of a classifier (stored in ``config.json``)."""
+
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 1e-3  # peak learning rate (AdamW)
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay
+    schedule: str = "constant"  # constant | cosine (to 0) | onecycle (warm-up, then cosine)
+    clip_norm: float | None = 1.0  # max global gradient norm; None = no clipping
+    label_smoothing: float = 0.0
+    bucket: bool = False  # batches of similar lengths (less padding; shuffled batch order)
+    patience: int | None = None  # early stopping on val loss (needs a val split)
+    threads: int = 0  # torch threads; 0 = 1 for small models, else torch's default
+    workers: int = 0  # processes for several seeds; 0 = one per core, 1 = one after another
+    progress: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def validate(self, component: str = "Training") -> None:
+        for name in ("epochs", "batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise expected(component, f"{name} to be a positive integer", repr(v))
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0 and math.isfinite(self.lr)):
+            raise expected(component, "lr to be a positive number", repr(self.lr))
+        if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
+            raise expected(component, "weight_decay >= 0", repr(self.weight_decay))
+        if self.schedule not in SCHEDULES:
+            raise expected(component, "schedule constant, cosine or onecycle",
+                           repr(self.schedule))
+        if self.clip_norm is not None and not self.clip_norm > 0:
+            raise expected(component, "clip_norm > 0 or None", repr(self.clip_norm))
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise expected(component, "label_smoothing in [0, 1)", repr(self.label_smoothing))
+        if self.patience is not None and (isinstance(self.patience, bool)
+                                          or not isinstance(self.patience, int)
+                                          or self.patience < 1):
+            raise expected(component, "patience a positive integer or None",
+                           repr(self.patience))
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
+            raise expected(component, "workers to be 0 (one per core) or a positive integer",
+                           repr(self.workers))
+
+
+def threads_for(model: nn.Module, cfg: ClassifyConfig) -> int:
+    if cfg.threads > 0:
+        return cfg.threads
+    n_params = sum(p.numel() for p in model.parameters())
+    return 1 if n_params * cfg.batch_size < 50_000_000 else 0
+
+
+def make_scheduler(opt, cfg: ClassifyConfig, total_steps: int):
+    """LR schedule stepped once per batch (None for ``constant``)."""
+    if cfg.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(total_steps, 1))
+    if cfg.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr,
+                                                   total_steps=max(total_steps, 1))
+    return None
+
+
+def _batches(n: int, lengths: torch.Tensor, cfg: ClassifyConfig, gen) -> list:
+    """Index tensors of one epoch's mini-batches. With ``bucket``: a random permutation is
+    cut into pools of 50 batches, each pool sorted by length and sliced into batches, and the
+    batch order shuffled, so a batch holds sequences of similar lengths."""
+    perm = torch.randperm(n, generator=gen)
+    bs = cfg.batch_size
+    if not cfg.bucket:
+        return [perm[i : i + bs] for i in range(0, n, bs)]
+    out = []
+    pool = 50 * bs
+    for i in range(0, n, pool):
+        chunk = perm[i : i + pool]
+        chunk = chunk[torch.argsort(lengths[chunk], stable=True)]
+        out.extend(chunk[j : j + bs] for j in range(0, chunk.numel(), bs))
+    order = torch.randperm(len(out), generator=gen).tolist()
+    return [out[k] for k in order]
+
+
+def _batch(tensors, idx):
+    """Slice (x, lengths, y) at ``idx`` and trim x to the longest sequence in the batch."""
+    x, lengths, y = tensors
+    lens = lengths[idx]
+    T = int(lens.max())
+    return x[idx, :T], lens, y[idx]
+
+
+def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None,
+                     cfg: ClassifyConfig, seed: int = 0, desc: str = "train",
+                     on_epoch=None) -> TrainResult:
+    """Train ``model`` in place on ``(x, lengths, y)`` tensors; returns history and kept epoch.
+
+    History rows: ``epoch, train_loss, train_acc, lr`` (+ ``val_loss, val_acc``). With
+    ``patience`` and a val split, training stops after ``patience`` epochs without a new best
+    val loss and the best weights are restored. Fixed seed -> bitwise-identical on CPU.
+    """
+    cfg.validate()
+    n = int(train_data[2].shape[0])
+    if n == 0:
+        raise expected("Training", "at least one training sequence", 0)
+    use_val = val_data is not None and int(val_data[2].shape[0]) > 0
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+    sched = make_scheduler(opt, cfg, cfg.epochs * math.ceil(n / cfg.batch_size))
+    gen = torch.Generator().manual_seed(seed)
+    log = EpochLog(model, cfg.epochs, progress=cfg.progress, desc=desc, patience=cfg.patience,
+                   restore_best=cfg.patience is not None, on_epoch=on_epoch)
+    with torch_threads(threads_for(model, cfg)):
+        for epoch in range(1, cfg.epochs + 1):
+            model.train()
+            total, correct = 0.0, 0
+            lr = opt.param_groups[0]["lr"]
+            for idx in _batches(n, train_data[1], cfg, gen):
+                x, lens, y = _batch(train_data, idx)
+                logits = model(x, lens)  # (B, K)
+                loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if cfg.clip_norm is not None:
+                    nn.utils.clip_grad_norm_(params, cfg.clip_norm, foreach=True)
+                opt.step()
+                if sched is not None:
+                    sched.step()
+                total += float(loss.detach()) * y.shape[0]
+                correct += int((logits.detach().argmax(1) == y).sum())
+            row = {"epoch": epoch, "train_loss": total / n, "train_acc": correct / n, "lr": lr}
+            if use_val:
+                row["val_loss"], row["val_acc"] = evaluate_classifier(model, val_data)
+            log.record(row)
+            if log.stop():
+                break
+    return log.result()
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, x, lengths, batch_size: int = 512) -> torch.Tensor:
+    """Logits (N, K) in eval mode, in batches (each trimmed to its longest sequence)."""
+    was = model.training
+    model.eval()
+    order = torch.argsort(lengths, stable=True)  # similar lengths together: less padding
+    outs = []
+    for start in range(0, x.shape[0], batch_size):
+        idx = order[start : start + batch_size]
+        lens = lengths[idx]
+        outs.append(model(x[idx, : int(lens.max())], lens))
+    model.train(was)
+    logits = torch.cat(outs, dim=0)
+    return logits[torch.argsort(order)]  # back to the input order
+
+
+@torch.no_grad()
+def evaluate_classifier(model: nn.Module, data: tuple) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) on ``(x, lengths, y)``."""
+    x, lengths, y = data
+    logits = predict_logits(model, x, lengths)
+    return float(F.cross_entropy(logits, y)), float((logits.argmax(1) == y).float().mean())

@@ -1,0 +1,176 @@
+"""Train the seeds of ``--seeds N`` side by side, one forked worker process per core.
+
+The N networks are independent and each is too small to keep more than one core busy: on a
+32 x 64 batch, torch's intra-op threads cost more than they give (the course loop runs no
+faster on 2 threads than on 1). So instead of splitting each matrix product over the cores,
+lstmkit gives each core whole seeds: :func:`map_seeds` forks ``workers`` processes, each runs
+``fn(seed)`` for its share of the seeds on one thread, and the results come back in seed
+order. Every seed runs exactly the code and the thread count of the sequential loop, so the
+weights and histories are bitwise the same (``tests/test_parallel.py``); only the wall time
+drops, by about the number of cores (``benchmarks/gas_furnace_speed.py``).
+
+Workers are forked (Linux only; elsewhere, and inside a daemonic process, the seeds run one
+after another): the children inherit the data and the model-building closure, so nothing but
+the seed and the result (NumPy arrays, history rows) crosses a process boundary. Each child
+sets one torch thread before it touches torch.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+_TASK: Callable[[int], Any] | None = None  # what forked children run (inherited, not pickled)
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def seed_workers(requested: int, n_seeds: int) -> int:
+    """Worker processes for ``n_seeds`` seeds: ``requested`` (0 = one per core), at most one
+    per seed, and 1 where forking is unavailable or not allowed."""
+    if n_seeds < 2 or requested == 1 or sys.platform != "linux":
+        return 1
+    if mp.current_process().daemon:  # e.g. inside a multiprocessing.Pool worker
+        return 1
+    n = available_cores() if requested <= 0 else requested
+    return max(1, min(n, n_seeds))
+
+
+def _child_init() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _run(seed: int):
+    assert _TASK is not None  # set by map_seeds before the fork
+    return _TASK(seed)
+
+
+def map_seeds(fn: Callable[[int], Any], seeds: list[int], workers: int,
+              on_result: Callable[[Any], None] | None = None,
+              poll: Callable[[], None] | None = None) -> list:
+    """``[fn(s) for s in seeds]``, computed by ``workers`` forked processes when > 1.
+
+    ``fn``'s result must be picklable (return NumPy arrays rather than tensors);
+    ``on_result`` is called in the parent as each result arrives, and ``poll`` about ten
+    times a second while it waits (both for a progress bar).
+    """
+    global _TASK
+    if workers <= 1:
+        out = []
+        for s in seeds:
+            out.append(fn(s))
+            if on_result is not None:
+                on_result(out[-1])
+        return out
+    _TASK = fn
+    try:
+        with mp.get_context("fork").Pool(workers, initializer=_child_init) as pool:
+            out, it = [], pool.imap(_run, seeds, chunksize=1)
+            while len(out) < len(seeds):
+                try:
+                    r = it.next(timeout=0.1)
+                except mp.TimeoutError:
+                    if poll is not None:
+                        poll()
+                    continue
+                out.append(r)
+                if on_result is not None:
+                    on_result(r)
+            return out
+    finally:
+        _TASK = None
+
+
+def train_seeds(build: Callable[[], Any], train_one: Callable[..., Any], seeds: list[int],
+                workers: int, bar=None) -> list[tuple[Any, Any]]:
+    """For each seed s: ``torch.manual_seed(s)``, ``net = build()``,
+    ``train_one(net, s, on_epoch)``, where ``train_one`` returns a ``TrainResult`` and calls
+    ``on_epoch(row)`` (when not None) after each epoch.
+
+    Returns ``[(net, result)]`` in seed order. With ``workers > 1`` the seeds train in
+    forked processes (see :func:`map_seeds`) and come back as state dicts, loaded here into
+    fresh ``build()`` networks; ``bar`` (optional, a tqdm bar of ``len(seeds) x epochs``)
+    then advances with every epoch of every worker and shows the latest losses.
+    """
+    import torch
+
+    events = mp.get_context("fork").SimpleQueue() if workers > 1 and bar is not None else None
+
+    def task(s: int):
+        torch.manual_seed(s)
+        net = build()
+        on_epoch = None if events is None else (lambda row: events.put((s, row)))
+        result = train_one(net, s, on_epoch)
+        if workers <= 1:
+            return net, result
+        return {k: v.detach().numpy() for k, v in net.state_dict().items()}, result
+
+    def drain() -> None:  # epochs finished in the workers since the last look
+        while not events.empty():
+            s, row = events.get()
+            bar.update(1)
+            bar.set_postfix({"seed": s, **{k: f"{v:.4g}" for k, v in row.items()
+                                            if "loss" in k}})
+
+    def finished(one) -> None:  # a seed stopped early: its remaining epochs count as done
+        drain()
+        bar.update(max(0, bar.total // len(seeds) - len(one[1].history)))
+
+    if workers > 1:  # pay the optimizer's one-time import (about 1 s) once, before the fork
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    done = map_seeds(task, seeds, workers, on_result=None if events is None else finished,
+                     poll=None if events is None else drain)
+    if workers <= 1:
+        return done
+    out = []
+    for state, result in done:
+        net = build()
+        net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+        net.eval()
+        out.append((net, result))
+    return out
+
+
+def fit_seeds(owner, build: Callable[[], Any], train_fn: Callable[..., Any], cfg,
+              threads_of: Callable[[Any, Any], int]) -> None:
+    """Train ``owner.seed_list`` networks and store them on ``owner`` (a forecaster or a
+    classifier): ``networks_``, ``histories_``, ``train_seconds_``, ``best_epochs_``,
+    ``fit_seconds_`` (wall time, all seeds) and ``workers_``.
+
+    ``train_fn(net, seed, cfg, on_epoch) -> TrainResult``; ``threads_of(net, cfg)`` is the
+    torch thread count its loop would use (workers only when that is 1). With workers, one
+    bar over every epoch of every seed replaces the per-seed bars.
+    """
+    from lstmkit.core.training import seed_bar
+
+    seeds = owner.seed_list
+    workers = seed_workers(cfg.workers, len(seeds))
+    if workers > 1 and threads_of(build(), cfg) != 1:
+        workers = 1  # a model big enough for intra-op threads keeps them
+    bar = None
+    if workers > 1:
+        bar = seed_bar(cfg, len(seeds), f"{owner.label} seeds")
+        cfg = replace(cfg, progress=False)
+    t0 = time.perf_counter()
+    done = train_seeds(build, lambda net, s, on_epoch: train_fn(net, s, cfg, on_epoch), seeds,
+                       workers, bar)
+    owner.fit_seconds_ = time.perf_counter() - t0
+    if bar is not None:
+        bar.close()
+    owner.networks_ = [net for net, _ in done]
+    owner.histories_ = [r.history for _, r in done]
+    owner.train_seconds_ = [r.seconds for _, r in done]
+    owner.best_epochs_ = [r.best_epoch for _, r in done]
+    owner.workers_ = workers

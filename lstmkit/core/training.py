@@ -1,0 +1,118 @@
+"""What every training loop does around its batches, for every job.
+
+- :class:`EpochLog`: the progress bar, the history rows, the weights of the best epoch,
+  early stopping, and the :class:`TrainResult`;
+- :func:`torch_threads` / :func:`auto_threads`: one thread for small models (on a 2-core
+  machine intra-op threading costs more than it gives for matmuls of a few thousand elements);
+- :func:`seed_bar`: one bar over every epoch of every seed trained in worker processes.
+
+The loops themselves live with their job (:mod:`lstmkit.forecast.training`,
+:mod:`lstmkit.core.classifier_training`, :mod:`lstmkit.text.training`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import sys
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class TrainResult:
+    history: list[dict]  # one row per epoch: epoch, train_loss, val_loss, grad_norm, clipped
+    best_epoch: int  # epoch whose weights were kept (1-based)
+    seconds: float
+
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """Temporarily set ``torch.set_num_threads(n)`` (n <= 0: leave as is)."""
+    old = torch.get_num_threads()
+    if n > 0:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def auto_threads(model: nn.Module, cfg) -> int:
+    """1 thread for small models (measured faster on 2 cores), else torch's default."""
+    if cfg.threads > 0:
+        return cfg.threads
+    n_params = sum(p.numel() for p in model.parameters())
+    return 1 if n_params * cfg.batch_size < 50_000_000 else 0
+
+
+def _show_progress(cfg) -> bool:
+    return cfg.progress and sys.stderr.isatty()
+
+
+def seed_bar(cfg, n_seeds: int, desc: str):
+    """One tqdm bar over every epoch of every seed trained in worker processes (None when
+    progress is off)."""
+    if not _show_progress(cfg):
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=n_seeds * cfg.epochs, desc=desc, leave=False, dynamic_ncols=True)
+
+
+class EpochLog:
+    """What every training loop does around its batches (forecasters, classifiers, language
+    models): the progress bar, the history rows, the weights of the best epoch by a validation
+    metric, early stopping, and the :class:`TrainResult`.
+
+    ``record(row)`` after each epoch (True when ``row[monitor]`` is a new best; also passes
+    the row to ``on_epoch``, which a seed worker uses to report progress); ``stop()`` once
+    ``patience`` epochs passed without one; ``result()`` at the end restores the best
+    weights when ``restore_best`` and puts the model in eval mode.
+    """
+
+    def __init__(self, model: nn.Module, epochs: int, *, progress: bool, desc: str,
+                 monitor: str = "val_loss", patience: int | None = None,
+                 restore_best: bool = False, on_epoch=None):
+        self.model, self.monitor, self.patience = model, monitor, patience
+        self.restore_best, self.on_epoch = restore_best, on_epoch
+        self.history: list[dict] = []
+        self.best: tuple[float, int, dict | None] = (math.inf, 0, None)  # value, epoch, state
+        self.bar = None
+        if progress and sys.stderr.isatty():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=epochs, desc=desc, leave=False, dynamic_ncols=True)
+        self.t0 = time.perf_counter()
+
+    def record(self, row: dict) -> bool:
+        value = row.get(self.monitor)
+        improved = value is not None and value < self.best[0]
+        if improved:
+            self.best = (value, row["epoch"], copy.deepcopy(self.model.state_dict()))
+        self.history.append(row)
+        if self.on_epoch is not None:
+            self.on_epoch(row)
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k != "epoch"})
+        return improved
+
+    def stop(self) -> bool:
+        last = self.history[-1]
+        return (self.patience is not None and self.monitor in last
+                and last["epoch"] - self.best[1] >= self.patience)
+
+    def result(self) -> TrainResult:
+        if self.bar is not None:
+            self.bar.close()
+        best_epoch = self.history[-1]["epoch"]
+        if self.restore_best and self.best[2] is not None:
+            self.model.load_state_dict(self.best[2])
+            best_epoch = self.best[1]
+        self.model.eval()
+        return TrainResult(self.history, best_epoch, time.perf_counter() - self.t0)

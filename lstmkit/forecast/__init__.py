@@ -1,0 +1,25 @@
+"""lstmkit.forecast: forecasting one multivariate series.
+
+- :mod:`~lstmkit.forecast.data`: loading, validation, chronological splits, windows, scalers.
+- :mod:`~lstmkit.forecast.networks`, :mod:`~lstmkit.forecast.seq2seq`: the torch networks.
+- :mod:`~lstmkit.forecast.baselines`: naive, seasonal naive, window mean, linear AR.
+- :mod:`~lstmkit.forecast.forecaster`: the shared base (data handling, evaluation, saving).
+- :mod:`~lstmkit.forecast.neural`: LSTM / GRU / RNN / MLP forecasters and the baseline wrapper.
+- :mod:`~lstmkit.forecast.training`, :mod:`~lstmkit.forecast.fused_step`: the training loop and
+  the fused C++ training step of the plain LSTM forecaster.
+- :mod:`~lstmkit.forecast.metrics`, :mod:`~lstmkit.forecast.report`,
+  :mod:`~lstmkit.forecast.plots`, :mod:`~lstmkit.forecast.compare`: evaluation.
+"""
+
+from lstmkit.forecast.forecaster import Forecaster
+from lstmkit.forecast.neural import (
+    BaselineForecaster,
+    GRUForecaster,
+    LSTMForecaster,
+    MLPForecaster,
+    NeuralForecaster,
+    RNNForecaster,
+)
+
+__all__ = ["BaselineForecaster", "Forecaster", "GRUForecaster", "LSTMForecaster",
+           "MLPForecaster", "NeuralForecaster", "RNNForecaster"]

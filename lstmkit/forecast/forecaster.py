@@ -1,0 +1,241 @@
+"""Forecasters with one sklearn-style API: ``fit`` / ``predict`` / ``evaluate`` / ``save``.
+
+Every forecaster — the recurrent ones, the MLP and the baselines — shares the
+data handling of :class:`Forecaster`: chronological train/val/test split,
+scalers fitted on the training rows only, windows that never cross a split,
+predictions returned in original units. ``evaluate`` always reports the model
+next to the naive (last value) forecast on the same windows.
+
+    >>> from lstmkit import LSTMForecaster
+    >>> f = LSTMForecaster(lookback=10, horizon=1, hidden_size=64, epochs=200)
+    >>> f.fit(frame, targets=["CO2"], test=100)          # doctest: +SKIP
+    >>> f.evaluate()["aggregate"]["normalized"]["overall"]["mse"]   # doctest: +SKIP
+    >>> f.predict()                                       # next K rows  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.forecast.data import Windows, fill_missing, last_window, load_frame, prepare, window_all
+from lstmkit.forecast.data.io import select_columns
+from lstmkit.core.errors import expected
+from lstmkit.core.aggregate import aggregate
+from lstmkit.forecast.metrics import compute_metrics, naive_mae_scale
+from lstmkit.forecast.baselines import NaiveBaseline
+
+
+class Forecaster:
+    """Base class: data preparation, evaluation and persistence shared by all models.
+
+    Subclasses implement ``_fit_prepared(p)`` (train on :class:`lstmkit.forecast.data.Prepared`)
+    and ``_predict_scaled(X, H, horizon=None) -> (S, M, K, D)``: one forecast per member
+    (seed) in scaled units, from inputs ``X`` (M, L, F) and target history ``H`` (M, L, D).
+    """
+
+    label = "model"
+
+    def __init__(self, lookback: int = 10, horizon: int = 1, *, scaler: str = "standard",
+                 stride: int = 1):
+        self.lookback = lookback
+        self.horizon = horizon
+        self.scaler = scaler
+        self.stride = stride
+
+    # ------------------------------------------------------------------ params
+    def get_params(self) -> dict:
+        """The constructor arguments (sklearn convention), JSON-serialisable."""
+        sig = inspect.signature(type(self).__init__)
+        return {k: getattr(self, k) for k in sig.parameters if k != "self"}
+
+    def _check_fitted(self, what: str) -> None:
+        if not hasattr(self, "targets_"):
+            raise expected(type(self).__name__, f"a fitted model before {what}", "an unfitted one")
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data, targets=None, features=None, *, test=0, val=0, fillna=None):
+        """Fit on ``data`` (DataFrame, array, path or bundled dataset name).
+
+        ``targets`` / ``features`` default to every column. ``test`` and ``val`` are row
+        counts or fractions taken from the end of the series (test last); the test rows
+        are held out for :meth:`evaluate`, the val rows drive early stopping.
+        """
+        frame = load_frame(data)
+        columns = [str(c) for c in frame.columns]
+        targets = columns if targets is None else _as_list(targets)
+        features = columns if features is None else _as_list(features)
+        if fillna:
+            frame = fill_missing(frame, sorted(set(features) | set(targets)), fillna)
+        p = prepare(frame, features, targets, self.lookback, self.horizon, test, val,
+                    scaler=self.scaler, stride=self.stride)
+        self.features_, self.targets_ = p.features, p.targets
+        self.x_scaler_, self.y_scaler_ = p.x_scaler, p.y_scaler
+        train_y = select_columns(frame, targets, "target")[p.bounds[0]]  # (N_train, D)
+        self.mase_scale_ = {
+            "original": naive_mae_scale(train_y, targets).tolist(),
+            "normalized": naive_mae_scale(p.y_scaler.transform(train_y), targets).tolist(),
+        }
+        self.test_windows_ = p.test
+        self.split_rows_ = [b.stop - b.start for b in p.bounds]
+        self._fit_prepared(p)
+        return self
+
+    def _fit_prepared(self, p) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _predict_scaled(self, X: np.ndarray, H: np.ndarray,
+                        horizon: int | None = None) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ predict
+    def _inverse(self, y: np.ndarray) -> np.ndarray:
+        """(..., K, D) scaled -> original units."""
+        flat = y.reshape(-1, y.shape[-1])  # (…·K, D)
+        return self.y_scaler_.inverse_transform(flat).reshape(y.shape)
+
+    def predict(self, data, horizon: int | None = None) -> pd.DataFrame:
+        """Forecast the ``horizon`` rows after the end of ``data``, in original units.
+
+        ``horizon`` defaults to the training horizon; a longer one works for the recursive
+        and seq2seq strategies (and the naive/mean/seasonal baselines). With several seeds,
+        the forecast is the mean of the members' forecasts.
+        """
+        self._check_fitted("predict")
+        frame = load_frame(data)
+        X, H = last_window(frame, self.features_, self.targets_, self.x_scaler_,
+                           self.y_scaler_, self.lookback)
+        y = self._inverse(self._predict_scaled(X, H, horizon).mean(0))[0]  # (K, D)
+        index = pd.RangeIndex(len(frame), len(frame) + y.shape[0], name="step")
+        return pd.DataFrame(y, columns=self.targets_, index=index)
+
+    def windows_for(self, data=None) -> Windows:
+        """The held-out test windows (``data=None``) or every window of new ``data``."""
+        self._check_fitted("evaluate")
+        if data is None:
+            if self.test_windows_ is None:
+                raise expected("Evaluate", "data, or a model fitted with a test split",
+                               "neither")
+            return self.test_windows_
+        return window_all(load_frame(data), self.features_, self.targets_, self.x_scaler_,
+                          self.y_scaler_, self.lookback, self.horizon, self.stride)
+
+    def predict_windows(self, data=None) -> dict:
+        """Per-window forecasts: ``start`` (M,), ``y_true`` and ``y_pred`` (M, K, D) in
+        original units (``y_pred`` is the ensemble mean)."""
+        w = self.windows_for(data)
+        pred = self._predict_scaled(w.X, w.H).mean(0)
+        return {"start": w.start, "y_true": self._inverse(w.Y), "y_pred": self._inverse(pred)}
+
+    # ------------------------------------------------------------------ evaluate
+    def _metrics(self, w: Windows, pred: np.ndarray) -> dict:
+        """Metrics of one forecast (M, K, D, scaled) in normalized and original units."""
+        scale = self.mase_scale_
+        return {
+            "normalized": compute_metrics(w.Y, pred, self.targets_,
+                                          mase_scale=np.asarray(scale["normalized"])),
+            "original": compute_metrics(self._inverse(w.Y), self._inverse(pred), self.targets_,
+                                        mase_scale=np.asarray(scale["original"])),
+        }
+
+    def evaluate(self, data=None) -> dict:
+        """Metrics per seed, aggregated (mean/min/max), for the ensemble mean, and for the
+        naive baseline on the same windows, with skill = 1 − MSE_model / MSE_naive."""
+        w = self.windows_for(data)
+        naive = self._metrics(w, NaiveBaseline().predict(w.H, horizon=self.horizon))
+        per_seed = []
+        members = self._predict_scaled(w.X, w.H)  # (S, M, K, D)
+        for pred in members:
+            m = self._metrics(w, pred)
+            m["skill"] = _skill(m["normalized"], naive["normalized"])
+            per_seed.append(m)
+        ensemble = self._metrics(w, members.mean(0))
+        ensemble["skill"] = _skill(ensemble["normalized"], naive["normalized"])
+        return {
+            "model": self.label,
+            "n_windows": len(w),
+            "per_seed": per_seed,
+            "aggregate": aggregate(per_seed),
+            "ensemble": ensemble,
+            "naive": naive,
+        }
+
+    # ------------------------------------------------------------------ persistence
+    def _state_tensors(self) -> dict:
+        """Learned tensors to store in ``model.safetensors``."""
+        return {}
+
+    def _config(self) -> dict:
+        from lstmkit import __version__
+        from lstmkit.core.persistence import FORMAT_VERSION
+
+        return {
+            "format_version": FORMAT_VERSION,
+            "lstmkit_version": __version__,
+            "model_class": type(self).__name__,
+            "params": self.get_params(),
+            "schema": {"features": self.features_, "targets": self.targets_,
+                       "lookback": self.lookback, "horizon": self.horizon,
+                       "stride": self.stride},
+            "x_scaler": self.x_scaler_.to_dict(),
+            "y_scaler": self.y_scaler_.to_dict(),
+            "mase_scale": self.mase_scale_,
+            "split_rows": self.split_rows_,
+            **self._extra_config(),
+        }
+
+    def _extra_config(self) -> dict:
+        return {}
+
+    def _load_state(self, config: dict, tensors: dict) -> None:
+        """Restore learned state from ``config`` and ``tensors`` (inverse of save)."""
+
+    def save(self, path, *, overwrite: bool = False, extra: dict | None = None):
+        """Write a run directory atomically: ``model.safetensors`` + ``config.json``
+        (+ ``extra``: file name -> writer(path))."""
+        from lstmkit.core.persistence import json_writer, weights_writer, write_run_dir
+
+        self._check_fitted("save")
+        writers = {"model.safetensors": weights_writer(self._state_tensors()),
+                   "config.json": json_writer(self._config()), **(extra or {})}
+        return write_run_dir(path, writers, overwrite=overwrite)
+
+    @classmethod
+    def from_run_dir(cls, config: dict, tensors: dict):
+        """Rebuild from the contents of a run directory (see :func:`lstmkit.load`)."""
+        from lstmkit.forecast.data import scaler_from_dict
+
+        try:
+            model = cls(**config["params"])
+            schema = config["schema"]
+            model.features_, model.targets_ = schema["features"], schema["targets"]
+            model.x_scaler_ = scaler_from_dict(config["x_scaler"])
+            model.y_scaler_ = scaler_from_dict(config["y_scaler"])
+            model.mase_scale_ = config["mase_scale"]
+            model.split_rows_ = config.get("split_rows")
+        except (KeyError, TypeError) as err:
+            raise expected("Model", "a complete config.json",
+                           f"missing or bad entry {err}") from None
+        model.test_windows_ = None
+        model._load_state(config, tensors)
+        return model
+
+
+def _skill(model: dict, naive: dict) -> dict:
+    """1 − MSE_model / MSE_naive, overall and per target (normalized units)."""
+    out = {"overall": _ratio(model["overall"]["mse"], naive["overall"]["mse"])}
+    for name, m in model["per_target"].items():
+        out[name] = _ratio(m["mse"], naive["per_target"][name]["mse"])
+    return out
+
+
+def _ratio(mse: float, mse_naive: float) -> float:
+    return 1.0 - mse / mse_naive if mse_naive > 0 else float("nan")
+
+
+def _as_list(cols) -> list[str]:
+    if isinstance(cols, str):
+        return [c.strip() for c in cols.split(",") if c.strip()]
+    return [str(c) for c in cols]

@@ -1,0 +1,159 @@
+"""Training loop: Adam on tensors that hold the whole windowed dataset.
+
+No DataLoader: each epoch draws one permutation and slices mini-batches out of
+the tensors, which removes the per-sample ``__getitem__`` + collate overhead
+that dominates small recurrent models. Small models also run on one thread:
+on a 2-core machine, intra-op threading costs more than it gives for matmuls of
+a few thousand elements (``benchmarks/gas_furnace_speed.py`` measures both).
+A plain LSTM forecaster's step (forward, loss, BPTT, Adam) runs as one call of the fused
+C++ kernel of :mod:`lstmkit.nn.fused` when it is available (``TrainConfig.kernel``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lstmkit.core.errors import expected
+from lstmkit.core.training import EpochLog, TrainResult, auto_threads, torch_threads
+
+LOSSES = {
+    "mse": F.mse_loss,
+    "mae": F.l1_loss,
+    "huber": F.huber_loss,
+}
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings (stored in ``config.json``)."""
+
+    epochs: int = 200
+    batch_size: int = 32
+    lr: float = 1e-3  # Adam learning rate
+    loss: str = "mse"  # mse | mae | huber
+    clip_norm: float | None = None  # max global gradient norm; None = no clipping
+    patience: int | None = None  # early stopping on val loss; None = fixed epochs
+    threads: int = 0  # torch threads while training; 0 = auto (1 for small models)
+    workers: int = 0  # processes for several seeds; 0 = one per core, 1 = one after another
+    kernel: str = "auto"  # auto: fused C++ step where it applies (lstmkit.nn.fused); torch
+    progress: bool = True  # tqdm bar (also needs a terminal on stderr)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def validate(self) -> None:
+        for name in ("epochs", "batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise expected("Training", f"{name} to be a positive integer", v)
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0 and math.isfinite(self.lr)):
+            raise expected("Training", "lr to be a positive number", self.lr)
+        if self.loss not in LOSSES:
+            raise expected("Training", "loss mse, mae or huber", repr(self.loss))
+        if self.clip_norm is not None and not self.clip_norm > 0:
+            raise expected("Training", "clip_norm > 0 or None", self.clip_norm)
+        if self.kernel not in ("auto", "torch"):
+            raise expected("Training", "kernel auto or torch", repr(self.kernel))
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
+            raise expected("Training", "workers to be 0 (one per core) or a positive integer",
+                           self.workers)
+        if self.patience is not None and (not isinstance(self.patience, int) or self.patience < 1):
+            raise expected("Training", "patience to be a positive integer or None", self.patience)
+
+
+def train(
+    model: nn.Module,
+    train_xy: tuple[torch.Tensor, ...],
+    val_xy: tuple[torch.Tensor, ...] | None,
+    cfg: TrainConfig,
+    seed: int = 0,
+    desc: str = "train",
+    on_epoch=None,
+) -> TrainResult:
+    """Train ``model`` in place; returns the history and the kept epoch.
+
+    ``train_xy`` / ``val_xy`` are tuples of tensors whose first axis is the sample axis;
+    the last one is the target and the others are the model's inputs
+    (``model(*inputs)``). With ``cfg.patience`` set and a validation split, training
+    stops after ``patience`` epochs without a new best validation loss and the best
+    weights are restored. A fixed ``seed`` gives bitwise-identical results on CPU.
+    ``on_epoch(row)``, if given, is called with each epoch's history row.
+    """
+    cfg.validate()
+    loss_fn = LOSSES[cfg.loss]
+    *inputs, target = train_xy
+    n = target.shape[0]
+    if n == 0:
+        raise expected("Training", "at least one training window", 0)
+    gen = torch.Generator().manual_seed(seed)
+    params = [p for p in model.parameters() if p.requires_grad]
+    use_val = val_xy is not None and val_xy[-1].shape[0] > 0
+    fused = fused_step(model, train_xy, cfg)  # None: autograd + torch.optim.Adam
+    if fused is None:
+        opt = torch.optim.Adam(params, lr=cfg.lr, fused=True)  # one kernel per step
+    log = EpochLog(model, cfg.epochs, progress=cfg.progress, desc=desc, patience=cfg.patience,
+                   restore_best=cfg.patience is not None, on_epoch=on_epoch)
+    with torch_threads(auto_threads(model, cfg)):
+        for epoch in range(1, cfg.epochs + 1):
+            model.train()
+            perm = torch.randperm(n, generator=gen)
+            total, norms, clipped, steps = 0.0, 0.0, 0, 0
+            for start in range(0, n, cfg.batch_size):
+                idx = perm[start : start + cfg.batch_size]
+                if fused is not None:  # the same step in one C++ call
+                    loss_value, norm = fused.step(idx)
+                else:
+                    pred = model(*(t[idx] for t in inputs))
+                    loss = loss_fn(pred, target[idx])
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    norm = math.nan
+                    if cfg.clip_norm is not None:
+                        norm = float(nn.utils.clip_grad_norm_(params, cfg.clip_norm,
+                                                              foreach=True))
+                    opt.step()
+                    loss_value = float(loss.detach())
+                if cfg.clip_norm is not None:
+                    clipped += norm > cfg.clip_norm
+                    norms += norm
+                total += loss_value * idx.numel()
+                steps += 1
+            row = {"epoch": epoch, "train_loss": total / n}
+            if cfg.clip_norm is not None:
+                row["grad_norm"] = norms / steps
+                row["clipped"] = clipped / steps
+            if use_val:
+                row["val_loss"] = evaluate_loss(model, val_xy, cfg.loss)
+            log.record(row)
+            if log.stop():
+                break
+    return log.result()
+
+
+def fused_step(model: nn.Module, train_xy: tuple, cfg: TrainConfig):
+    """A :class:`lstmkit.nn.fused.FusedStep` for ``model`` when ``cfg.kernel`` is auto, the
+    network is a plain LSTM -> Linear forecaster and the C++ kernels build; else None."""
+    if cfg.kernel != "auto" or len(train_xy) != 3:
+        return None
+    from lstmkit.nn import fused
+
+    if not fused.supports(model, cfg.loss) or fused.load() is None:
+        return None
+    x, last, y = train_xy
+    return fused.FusedStep(model, x, last, y, cfg.lr, cfg.loss, cfg.clip_norm)
+
+
+@torch.no_grad()
+def evaluate_loss(model: nn.Module, xy: tuple[torch.Tensor, ...], loss: str = "mse") -> float:
+    """Mean loss of ``model`` over all samples in ``xy`` (eval mode, no grad)."""
+    was_training = model.training
+    model.eval()
+    *inputs, target = xy
+    value = float(LOSSES[loss](model(*inputs), target))
+    model.train(was_training)
+    return value

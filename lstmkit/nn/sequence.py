@@ -1,0 +1,154 @@
+"""The torch network behind the sequence and text classifiers.
+
+``SequenceNet``: optional token embedding -> :class:`lstmkit.nn.Recurrent` encoder (any cell,
+stacked, optionally bidirectional) -> pooling over the valid steps -> dropout -> ``Linear``
+to class logits::
+
+    x (B, T, C) float  or  (B, T) token ids,  lengths (B,)  ->  logits (B, K)
+
+Padding never changes the result. On the fast path (``torch.nn.LSTM/GRU/RNN``) a batch whose
+sequences are not all of length T is run as a ``PackedSequence``, so the recurrence stops at
+each sequence's end and the backward direction starts there. When only the transcribed cells
+can run (e.g. ``activation="relu"``), a unidirectional encoder runs on the padded batch (steps
+after the end cannot reach earlier outputs) and a bidirectional one runs once per distinct
+length on the trimmed sequences. Pooling then reads only the valid steps:
+
+* ``last``: :math:`h_{len-1}` of the forward direction (and :math:`h_0` of the backward one),
+* ``mean`` / ``max``: over steps ``0..len-1``; ``mean+max``: both, concatenated.
+
+Input standardisation (per channel, fitted on the training steps) lives in the buffers
+``x_mean`` / ``x_std``, so a saved network takes raw inputs.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from lstmkit.core.errors import expected
+from lstmkit.nn import Recurrent
+
+POOLINGS = ("last", "mean", "max", "mean+max")
+CELLS = ("lstm", "gru", "rnn")
+HAS_BIDIRECTIONAL = "bidirectional" in inspect.signature(Recurrent).parameters
+
+
+@dataclass
+class NetConfig:
+    """Everything needed to rebuild a :class:`SequenceNet` (stored in ``config.json``)."""
+
+    cell: str = "lstm"  # lstm | gru | rnn
+    input_size: int = 1  # C channels per step (ignored when vocab_size > 0)
+    n_classes: int = 2  # K
+    hidden_size: int = 64  # H
+    num_layers: int = 1
+    bidirectional: bool = False
+    pooling: str = "last"  # last | mean | max | mean+max
+    dropout: float = 0.0  # between recurrent layers, on the embeddings and before the head
+    activation: str = "tanh"  # tanh | relu (relu runs on the transcribed cells)
+    vocab_size: int = 0  # > 0: inputs are token ids (0 = padding) -> Embedding
+    embed_size: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def validate(self, component: str = "SequenceNet") -> None:
+        if self.cell not in CELLS:
+            raise expected(component, "cell lstm, gru or rnn", repr(self.cell))
+        if self.pooling not in POOLINGS:
+            raise expected(component, "pooling last, mean, max or mean+max", repr(self.pooling))
+        if self.bidirectional and not HAS_BIDIRECTIONAL:
+            raise expected(component, "bidirectional=False (this lstmkit.nn.Recurrent has no "
+                           "bidirectional option)", "bidirectional=True")
+        if self.vocab_size and self.embed_size < 1:
+            raise expected(component, "embed_size >= 1 with a vocabulary", self.embed_size)
+
+
+class SequenceNet(nn.Module):
+    """Recurrent encoder + masked pooling + linear head; see the module docstring."""
+
+    def __init__(self, cfg: NetConfig):
+        super().__init__()
+        cfg.validate()
+        self.cfg = cfg
+        D = 2 if cfg.bidirectional else 1
+        if cfg.vocab_size:
+            self.embed = nn.Embedding(cfg.vocab_size, cfg.embed_size, padding_idx=0)
+            in_size = cfg.embed_size
+        else:
+            self.embed = None
+            in_size = cfg.input_size
+        kw = {"bidirectional": True} if cfg.bidirectional else {}
+        self.encoder = Recurrent(cfg.cell, in_size, cfg.hidden_size, num_layers=cfg.num_layers,
+                                 dropout=cfg.dropout, activation=cfg.activation, **kw)
+        self.drop = nn.Dropout(cfg.dropout)
+        width = D * cfg.hidden_size * (2 if cfg.pooling == "mean+max" else 1)
+        self.head = nn.Linear(width, cfg.n_classes)
+        self.register_buffer("x_mean", torch.zeros(in_size))
+        self.register_buffer("x_std", torch.ones(in_size))
+        self.num_directions = D
+
+    def set_standardization(self, mean: Tensor, std: Tensor) -> None:
+        """Per-channel input statistics (numeric inputs only)."""
+        self.x_mean.copy_(torch.as_tensor(mean, dtype=self.x_mean.dtype))
+        self.x_std.copy_(torch.as_tensor(std, dtype=self.x_std.dtype).clamp_min(1e-8))
+
+    # ------------------------------------------------------------------ encoder
+    def encode(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """Outputs of the last layer (B, T, D*H), zero after each sequence's end."""
+        if self.embed is not None:
+            x = self.drop(self.embed(x))  # (B, T, E)
+        else:
+            x = (x - self.x_mean) / self.x_std  # (B, T, C)
+        B, T = x.shape[0], x.shape[1]
+        full = bool((lengths == T).all())
+        enc = self.encoder
+        if not enc.uses_cells():
+            if full:
+                out, _ = enc(x)  # (B, T, D*H)
+                return out
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True,
+                                          enforce_sorted=False)
+            out, _ = enc.rnn(packed)  # the torch.nn module of Recurrent: fast path
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=T)
+            return out  # (B, T, D*H), zeros after the end
+        if self.num_directions == 1 or full:
+            out, _ = enc(x)  # causal: padding cannot reach the valid steps
+        else:
+            out = x.new_zeros(B, T, self.num_directions * self.cfg.hidden_size)
+            for n in torch.unique(lengths).tolist():
+                idx = (lengths == n).nonzero().squeeze(1)
+                o, _ = enc(x[idx, :n])  # (b, n, D*H), the exact sequences
+                out[idx, :n] = o
+        return out * _mask(lengths, T).unsqueeze(2).to(out.dtype)
+
+    def pool(self, out: Tensor, lengths: Tensor) -> Tensor:
+        """(B, T, D*H) -> (B, P) over the valid steps (P = D*H, or 2*D*H for mean+max)."""
+        B, T, DH = out.shape
+        H = self.cfg.hidden_size
+        mask = _mask(lengths, T).unsqueeze(2)  # (B, T, 1)
+        parts = []
+        if self.cfg.pooling == "last":
+            idx = (lengths - 1).view(B, 1, 1).expand(B, 1, DH)
+            last = out.gather(1, idx).squeeze(1)  # (B, D*H): h at step len-1
+            if self.num_directions == 2:  # backward direction: its final h is at step 0
+                last = torch.cat([last[:, :H], out[:, 0, H:]], dim=1)
+            return last
+        if self.cfg.pooling in ("mean", "mean+max"):
+            parts.append((out * mask).sum(1) / lengths.view(B, 1).to(out.dtype))  # (B, D*H)
+        if self.cfg.pooling in ("max", "mean+max"):
+            parts.append(out.masked_fill(~mask, float("-inf")).amax(1))  # (B, D*H)
+        return torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        out = self.encode(x, lengths)  # (B, T, D*H)
+        return self.head(self.drop(self.pool(out, lengths)))  # (B, K)
+
+
+def _mask(lengths: Tensor, T: int) -> Tensor:
+    """(B, T) boolean: True at valid steps."""
+    return torch.arange(T, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)

@@ -1,0 +1,363 @@
+"""Recurrent language models, word- or character-level, and autocomplete.
+
+    >>> from lstmkit.text.language import LanguageModel
+    >>> lm = LanguageModel(level="word", epochs=8).fit("porttinari")      # doctest: +SKIP
+    >>> lm.evaluate()            # held-out perplexity, LSTM and Kneser-Ney  # doctest: +SKIP
+    >>> lm.complete("Segue documento em", k=5)   # [(word, probability)]    # doctest: +SKIP
+    >>> lm.generate("O governo", n=20, temperature=0.8, top_k=40)          # doctest: +SKIP
+
+Network: embedding -> dropout -> stacked :class:`lstmkit.nn.Recurrent` -> dropout -> linear
+to the vocabulary, optionally with the output weights tied to the embedding (Press & Wolf
+2017; a ``Linear(H, E)`` projection is added when H != E). Trained with truncated BPTT over
+the corpus as one stream (:mod:`lstmkit.text.training`). The corpus is split by lines,
+contiguously: train, then validation, then test. The baseline is an interpolated
+Kneser-Ney n-gram model (:mod:`lstmkit.text.ngram`) on the same streams and vocabulary.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit.text.data import (
+    EOS,
+    Vocabulary,
+    detokenize,
+    load_corpus,
+    split_lines,
+    stream,
+    tokenize,
+)
+from lstmkit.core.errors import expected
+from lstmkit.text.ngram import KneserNey
+from lstmkit.nn import Recurrent
+from lstmkit.text.training import LMTrainConfig, perplexity, train_lm
+from lstmkit.core.training import torch_threads
+
+SPECIAL = ("<pad>", "<unk>", EOS)
+
+
+@dataclass
+class LMConfig:
+    """Everything needed to rebuild an :class:`LMNet` (stored in ``config.json``)."""
+
+    vocab_size: int = 2
+    cell: str = "lstm"
+    embed_size: int = 200
+    hidden_size: int = 200
+    num_layers: int = 2
+    dropout: float = 0.3
+    tie_weights: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class LMNet(nn.Module):
+    """``x`` (B, T) token ids, state -> logits (B, T, V), final state."""
+
+    def __init__(self, cfg: LMConfig):
+        super().__init__()
+        self.cfg = cfg
+        V, E, H = cfg.vocab_size, cfg.embed_size, cfg.hidden_size
+        self.embed = nn.Embedding(V, E)
+        nn.init.uniform_(self.embed.weight, -0.1, 0.1)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.encoder = Recurrent(cfg.cell, E, H, num_layers=cfg.num_layers, dropout=cfg.dropout)
+        self.proj = nn.Linear(H, E) if cfg.tie_weights and H != E else None
+        self.decoder = nn.Linear(E if cfg.tie_weights else H, V)
+        nn.init.zeros_(self.decoder.bias)
+        if cfg.tie_weights:
+            self.decoder.weight = self.embed.weight  # one tensor, saved once
+
+    def forward(self, x: torch.Tensor, state=None):
+        out, state = self.encoder(self.drop(self.embed(x)), state)  # (B, T, H)
+        out = self.drop(out)
+        if self.proj is not None:
+            out = self.proj(out)  # (B, T, E)
+        return self.decoder(out), state  # (B, T, V)
+
+    def weights(self) -> dict:
+        """state_dict without the tied copy (safetensors refuses shared tensors)."""
+        sd = self.state_dict()
+        if self.cfg.tie_weights:
+            sd.pop("decoder.weight", None)
+        return sd
+
+    def load_weights(self, sd: dict) -> None:
+        missing, unexpected = self.load_state_dict(sd, strict=False)
+        missing = [k for k in missing if not (self.cfg.tie_weights and k == "decoder.weight")]
+        if missing or unexpected:
+            raise expected("Model", "weights matching config.json",
+                           f"missing {missing[:3]}, unexpected {unexpected[:3]}")
+
+
+class LanguageModel:
+    """Word- or character-level recurrent language model with an n-gram baseline.
+
+    Args:
+        level: ``word`` (words and punctuation; ``<eos>`` ends each line) or ``char``.
+        min_count, max_vocab: word vocabulary (rarer words -> ``<unk>``).
+        lower: lower-case the text (default: True for words, False for characters).
+        cell, embed_size, hidden_size, num_layers, dropout, tie_weights: the network.
+        epochs, batch_size, bptt, lr, clip_norm, lr_decay: see
+            :class:`lstmkit.text.training.LMTrainConfig`.
+        ngram_order: order of the Kneser-Ney baseline.
+    """
+
+    def __init__(self, *, level: str = "word", min_count: int = 2, max_vocab: int | None = None,
+                 lower: bool | None = None, cell: str = "lstm", embed_size: int = 200,
+                 hidden_size: int = 200, num_layers: int = 2, dropout: float = 0.3,
+                 tie_weights: bool = True, epochs: int = 10, batch_size: int = 32,
+                 bptt: int = 35, lr: float = 2e-3, clip_norm: float = 0.5,
+                 lr_decay: float = 0.25, ngram_order: int = 3, seed: int = 0,
+                 threads: int = 0, progress: bool = True):
+        name = type(self).__name__
+        if level not in ("word", "char"):
+            raise expected(name, "level word or char", repr(level))
+        if cell not in ("lstm", "gru", "rnn"):
+            raise expected(name, "cell lstm, gru or rnn", repr(cell))
+        for key, v in (("min_count", min_count), ("embed_size", embed_size),
+                       ("hidden_size", hidden_size), ("num_layers", num_layers),
+                       ("ngram_order", ngram_order)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise expected(name, f"{key} to be a positive integer", repr(v))
+        if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+            raise expected(name, "dropout in [0, 1)", repr(dropout))
+        self.level, self.min_count, self.max_vocab = level, min_count, max_vocab
+        self.lower = (level == "word") if lower is None else bool(lower)
+        self.cell, self.embed_size, self.hidden_size = cell, embed_size, hidden_size
+        self.num_layers, self.dropout, self.tie_weights = num_layers, dropout, tie_weights
+        self.epochs, self.batch_size, self.bptt, self.lr = epochs, batch_size, bptt, lr
+        self.clip_norm, self.lr_decay, self.ngram_order = clip_norm, lr_decay, ngram_order
+        self.seed, self.threads, self.progress = seed, threads, progress
+        self.train_config().validate(name)
+
+    def get_params(self) -> dict:
+        keys = ("level", "min_count", "max_vocab", "lower", "cell", "embed_size", "hidden_size",
+                "num_layers", "dropout", "tie_weights", "epochs", "batch_size", "bptt", "lr",
+                "clip_norm", "lr_decay", "ngram_order", "seed", "threads", "progress")
+        return {k: getattr(self, k) for k in keys}
+
+    def train_config(self) -> LMTrainConfig:
+        return LMTrainConfig(epochs=self.epochs, batch_size=self.batch_size, bptt=self.bptt,
+                             lr=self.lr, clip_norm=self.clip_norm, lr_decay=self.lr_decay,
+                             threads=self.threads, progress=self.progress)
+
+    @property
+    def label(self) -> str:
+        return f"{self.cell.upper()}({self.num_layers}x{self.hidden_size}) {self.level}-level"
+
+    # ------------------------------------------------------------------ data
+    def _tokens(self, line: str) -> list[str]:
+        return tokenize(line, self.level, self.lower)
+
+    def _ids(self, lines) -> torch.Tensor:
+        return torch.as_tensor(stream(lines, self.vocab_, self.level, self.lower))
+
+    def _check_fitted(self, what: str) -> None:
+        if not hasattr(self, "net_"):
+            raise expected(type(self).__name__, f"a fitted model before {what}", "an unfitted one")
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, corpus, *, val: float = 0.1, test: float = 0.1):
+        """Train on a corpus name, a text file or a list of lines (split contiguously)."""
+        lines = load_corpus(corpus)
+        train, val_lines, test_lines = split_lines(lines, val, test)
+        if self.level == "word":
+            self.vocab_ = Vocabulary.build((self._tokens(t) for t in train), self.min_count,
+                                           self.max_vocab, eos=True)
+        else:
+            self.vocab_ = Vocabulary.build((self._tokens(t) + ["\n"] for t in train), 1,
+                                           self.max_vocab)
+        self.corpus_ = str(corpus) if isinstance(corpus, str) else "lines"
+        tr, va, te = self._ids(train), self._ids(val_lines), self._ids(test_lines)
+        self.split_tokens_ = [int(tr.numel()), int(va.numel()), int(te.numel())]
+        self.test_ids_ = te if te.numel() > 1 else None
+        self.net_config_ = LMConfig(len(self.vocab_), self.cell, self.embed_size,
+                                    self.hidden_size, self.num_layers, float(self.dropout),
+                                    bool(self.tie_weights))
+        torch.manual_seed(self.seed)
+        self.net_ = LMNet(self.net_config_)
+        result = train_lm(self.net_, tr, va if va.numel() > 1 else None, self.train_config(),
+                          seed=self.seed, desc=self.label)
+        self.history_, self.best_epoch_ = result.history, result.best_epoch
+        self.train_seconds_ = result.seconds
+        self.ngram_ = KneserNey(self.ngram_order, len(self.vocab_)).fit(tr.numpy())
+        self.val_ppl_ = result.history[-1].get("val_ppl") if va.numel() > 1 else None
+        if va.numel() > 1:
+            self.val_ppl_ = min(r["val_ppl"] for r in result.history)
+        return self
+
+    # ------------------------------------------------------------------ evaluate
+    def evaluate(self, text=None) -> dict:
+        """Perplexity of the LSTM and of the n-gram baseline on the held-out test lines
+        (``text=None``) or on new text (corpus name, file, list of lines)."""
+        self._check_fitted("evaluate")
+        if text is None:
+            if self.test_ids_ is None:
+                raise expected("LanguageModel", "text, or a model fitted with a test split",
+                               "neither")
+            ids = self.test_ids_
+        else:
+            ids = self._ids(load_corpus(text))
+        if ids.numel() < 2:
+            raise expected("LanguageModel", "at least 2 tokens to evaluate", int(ids.numel()))
+        with torch_threads(self.threads):
+            out = {"model": self.label, "tokens": int(ids.numel()),
+                   "oov_rate": float((ids == self.vocab_.unk_id).float().mean()),
+                   "perplexity": perplexity(self.net_, ids)}
+        if getattr(self, "ngram_", None) is not None:
+            out["ngram_order"] = self.ngram_order
+            out["ngram_perplexity"] = self.ngram_.perplexity(ids.numpy())
+        return out
+
+    # ------------------------------------------------------------------ prompts
+    def _context(self, prompt: str) -> list[int]:
+        """Ids of the prompt, preceded by the end of a previous line."""
+        start = [EOS] if self.level == "word" else ["\n"]
+        return self.vocab_.encode(start + self._tokens(prompt)).tolist()
+
+    @torch.no_grad()
+    def _run(self, ids: list[int], state=None):
+        """Feed ``ids``; return (log-probabilities of the next token (V,), state)."""
+        x = torch.as_tensor([ids], dtype=torch.int64)  # (1, T)
+        logits, state = self.net_.eval()(x, state)
+        return torch.log_softmax(logits[0, -1].double(), 0), state
+
+    def next_distribution(self, prompt: str) -> np.ndarray:
+        """P(next token | prompt) over the vocabulary (V,)."""
+        self._check_fitted("predicting")
+        logp, _ = self._run(self._context(prompt))
+        return logp.exp().numpy()
+
+    def complete(self, prompt: str, k: int = 5) -> list[tuple[str, float]]:
+        """The ``k`` most likely next words with their probabilities.
+
+        Word level: the next token (``<pad>``, ``<unk>`` and ``<eos>`` left out; the
+        probabilities are not renormalised). Char level: a beam search over characters for
+        the next word, its probability being P(its characters, then a non-word character);
+        a space is appended to a prompt that does not end in whitespace.
+        """
+        self._check_fitted("complete")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise expected("complete", "k a positive integer", repr(k))
+        if self.level == "char":
+            return self._complete_chars(prompt if prompt[-1:].isspace() else prompt + " ", k)
+        p = self.next_distribution(prompt)
+        order = np.argsort(-p, kind="stable")
+        out = []
+        for i in order:
+            tok = self.vocab_.itos[int(i)]
+            if tok not in SPECIAL:
+                out.append((tok, float(p[i])))
+            if len(out) == k:
+                break
+        return out
+
+    def _complete_chars(self, prompt: str, k: int, max_chars: int = 24):
+        word = lambda c: c.isalnum() or c in "-'_"
+        logp, state = self._run(self._context(prompt))
+        beams = [("", 0.0, logp, state)]
+        done: list[tuple[str, float]] = []
+        width = max(2 * k, 8)
+        for _ in range(max_chars):
+            cand = []
+            for text, lp, lv, st in beams:
+                top = torch.topk(lv, min(width, lv.numel()))
+                for v, i in zip(top.values.tolist(), top.indices.tolist(), strict=True):
+                    c = self.vocab_.itos[i]
+                    if len(c) == 1 and word(c):
+                        cand.append((text + c, lp + v, i, st))
+                    elif text and c not in SPECIAL:
+                        done.append((text, lp + v))
+            done = sorted(done, key=lambda d: -d[1])[:k]
+            cand = sorted(cand, key=lambda c: -c[1])[:width]
+            if not cand or (len(done) == k and cand[0][1] < done[-1][1]):
+                break
+            beams = []
+            for text, lp, i, st in cand:
+                lv, st2 = self._run([i], st)
+                beams.append((text, lp, lv, st2))
+        return [(w, math.exp(lp)) for w, lp in done[:k]]
+
+    def generate(self, prompt: str, n: int = 30, temperature: float = 1.0,
+                 top_k: int | None = None, seed: int | None = 0) -> str:
+        """The prompt followed by ``n`` sampled tokens (temperature, optional top-k)."""
+        self._check_fitted("generate")
+        if not temperature > 0:
+            raise expected("generate", "temperature > 0", repr(temperature))
+        if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
+            raise expected("generate", "top_k a positive integer or None", repr(top_k))
+        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        banned = [self.vocab_.stoi[s] for s in ("<pad>", "<unk>") if s in self.vocab_.stoi]
+        logp, state = self._run(self._context(prompt))
+        out: list[str] = []
+        for _ in range(n):
+            logits = logp / temperature
+            logits[banned] = -math.inf
+            if top_k is not None:
+                kth = torch.topk(logits, min(top_k, logits.numel())).values[-1]
+                logits[logits < kth] = -math.inf
+            i = int(torch.multinomial(torch.softmax(logits, 0), 1, generator=gen))
+            out.append(self.vocab_.itos[i])
+            logp, state = self._run([i], state)
+        sep = "" if self.level == "char" or not out else " "
+        return prompt + sep + detokenize(out, self.level)
+
+    # ------------------------------------------------------------------ persistence
+    def _config(self) -> dict:
+        from lstmkit import __version__
+        from lstmkit.core.persistence import FORMAT_VERSION
+
+        return {"format_version": FORMAT_VERSION, "lstmkit_version": __version__,
+                "model_class": type(self).__name__, "params": self.get_params(),
+                "network": self.net_config_.to_dict(), "train": self.train_config().to_dict(),
+                "vocab": self.vocab_.to_dict(), "corpus": self.corpus_,
+                "split_tokens": self.split_tokens_, "best_epoch": self.best_epoch_,
+                "train_seconds": self.train_seconds_, "val_ppl": self.val_ppl_}
+
+    def save(self, path, *, overwrite: bool = False, extra: dict | None = None):
+        """Write a run directory atomically: ``model.safetensors`` + ``config.json`` (+ extra).
+        The n-gram baseline is not stored (its perplexity goes to ``metrics.json``)."""
+        from lstmkit.core.persistence import json_writer, weights_writer, write_run_dir
+
+        self._check_fitted("save")
+        writers = {"model.safetensors": weights_writer(self.net_.weights()),
+                   "config.json": json_writer(self._config()), **(extra or {})}
+        return write_run_dir(path, writers, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path) -> LanguageModel:
+        """Load a run directory written by :meth:`save` (never unpickles)."""
+        from lstmkit.core.persistence import read_run_dir
+
+        return cls.from_run_dir(*read_run_dir(path))
+
+    @classmethod
+    def from_run_dir(cls, config: dict, tensors: dict) -> LanguageModel:
+        """Rebuild from the contents of a run directory (see :func:`lstmkit.load`)."""
+        if config.get("model_class") != cls.__name__:
+            raise expected("Model", "a LanguageModel run directory (lstmkit text fit)",
+                           f"model_class {config.get('model_class')!r}")
+        try:
+            model = cls(**config["params"])
+            model.vocab_ = Vocabulary.from_dict(config["vocab"])
+            model.net_config_ = LMConfig(**config["network"])
+            model.corpus_ = config.get("corpus")
+            model.split_tokens_ = config.get("split_tokens")
+            model.best_epoch_ = config.get("best_epoch")
+            model.train_seconds_ = config.get("train_seconds")
+            model.val_ppl_ = config.get("val_ppl")
+        except (KeyError, TypeError) as err:
+            raise expected("Model", "a complete config.json", f"missing or bad entry {err}") \
+                from None
+        model.net_ = LMNet(model.net_config_)
+        model.net_.load_weights(tensors)
+        model.net_.eval()
+        model.test_ids_, model.ngram_, model.history_ = None, None, []
+        return model

@@ -1,0 +1,133 @@
+"""Language-model training: truncated BPTT over one long token stream.
+
+The training stream is cut into ``batch_size`` contiguous columns (``batchify``); each step
+reads the next ``bptt`` tokens of every column, predicts each following token, and carries
+the recurrent state into the next step detached from the graph (so gradients flow back at
+most ``bptt`` steps while the state flows through the whole stream). Adam, gradient
+clipping, and the learning rate divided by 4 whenever the validation perplexity does not
+improve (Zaremba et al. 2014 / Merity et al. 2017 style); the best-validation weights are kept.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lstmkit.core.errors import expected
+from lstmkit.core.training import EpochLog, TrainResult, torch_threads
+
+
+@dataclass
+class LMTrainConfig:
+    """Optimisation settings of a language model (stored in ``config.json``)."""
+
+    epochs: int = 10
+    batch_size: int = 32  # parallel columns of the stream
+    bptt: int = 35  # steps of truncated backpropagation through time
+    lr: float = 2e-3  # Adam
+    clip_norm: float = 0.5
+    weight_decay: float = 0.0
+    lr_decay: float = 0.25  # lr multiplier after an epoch without a better val perplexity
+    threads: int = 0  # 0 = torch's default
+    progress: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def validate(self, component: str = "LanguageModel") -> None:
+        for name in ("epochs", "batch_size", "bptt"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise expected(component, f"{name} to be a positive integer", repr(v))
+        for name in ("lr", "clip_norm"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and v > 0 and math.isfinite(v)):
+                raise expected(component, f"{name} to be a positive number", repr(v))
+        if not 0 < self.lr_decay <= 1:
+            raise expected(component, "lr_decay in (0, 1]", repr(self.lr_decay))
+
+
+def batchify(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Stream (N,) -> (B, N // B): B contiguous columns (the remainder is dropped)."""
+    n = ids.shape[0] // batch_size
+    if n < 2:
+        raise expected("LanguageModel", f"a training stream of at least {2 * batch_size} "
+                       "tokens for this batch size", f"{ids.shape[0]} tokens")
+    return ids[: n * batch_size].view(batch_size, n)
+
+
+def detach(state):
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+@torch.no_grad()
+def stream_nll(model: nn.Module, ids: torch.Tensor, chunk: int = 256) -> tuple[float, int]:
+    """Total negative log-likelihood (nats) of tokens 1..N-1 of ``ids`` (N,), each predicted
+    from every token before it (one sequence, state carried across chunks)."""
+    was = model.training
+    model.eval()
+    data = ids.view(1, -1)
+    state, total, count = None, 0.0, 0
+    for i in range(0, data.shape[1] - 1, chunk):
+        x = data[:, i : i + chunk]
+        y = data[:, i + 1 : i + 1 + chunk]
+        x = x[:, : y.shape[1]]
+        logits, state = model(x, state)  # (1, t, V)
+        total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
+                                       reduction="sum"))
+        count += y.numel()
+    model.train(was)
+    return total, count
+
+
+def perplexity(model: nn.Module, ids: torch.Tensor) -> float:
+    total, count = stream_nll(model, ids)
+    return math.exp(total / max(count, 1))
+
+
+def train_lm(model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor | None,
+             cfg: LMTrainConfig, seed: int = 0, desc: str = "LM") -> TrainResult:
+    """Train ``model(x (B, T), state) -> (logits (B, T, V), state)`` in place.
+
+    History rows: ``epoch, train_ppl, lr`` (+ ``val_ppl``). With a validation stream the
+    weights of the best validation epoch are restored at the end.
+    """
+    cfg.validate()
+    torch.manual_seed(seed)
+    data = batchify(train_ids, cfg.batch_size)  # (B, N)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    log = EpochLog(model, cfg.epochs, progress=cfg.progress, desc=desc, monitor="val_ppl",
+                   restore_best=True)
+    with torch_threads(cfg.threads):
+        for epoch in range(1, cfg.epochs + 1):
+            model.train()
+            state, total, count = None, 0.0, 0
+            for i in range(0, data.shape[1] - 1, cfg.bptt):
+                x = data[:, i : i + cfg.bptt]  # (B, t)
+                y = data[:, i + 1 : i + 1 + cfg.bptt]  # (B, t): the next tokens
+                x = x[:, : y.shape[1]]
+                logits, state = model(x, detach(state))  # (B, t, V)
+                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                nn.utils.clip_grad_norm_(params, cfg.clip_norm)
+                opt.step()
+                total += float(loss.detach()) * y.numel()
+                count += y.numel()
+            row = {"epoch": epoch, "train_ppl": math.exp(total / count),
+                   "lr": opt.param_groups[0]["lr"]}
+            if val_ids is not None and val_ids.numel() > 1:
+                row["val_ppl"] = perplexity(model, val_ids)
+            if not log.record(row) and "val_ppl" in row:
+                for g in opt.param_groups:  # no new best: decay the learning rate
+                    g["lr"] *= cfg.lr_decay
+    return log.result()
