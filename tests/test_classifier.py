@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from lstmkit.cli.main import main
+from lstmkit.classify.classifier import SequenceClassifier
 from lstmkit.classify.data import (
     load_classification,
     pad_sequences,
@@ -17,10 +17,10 @@ from lstmkit.classify.data import (
     read_ts,
     sequences_from,
 )
+from lstmkit.cli.main import main
 from lstmkit.core.errors import LstmkitError
-from lstmkit.classify.classifier import SequenceClassifier
-from lstmkit.registry import load as load_classifier
 from lstmkit.nn.sequence import HAS_BIDIRECTIONAL, NetConfig, SequenceNet
+from lstmkit.registry import load as load_classifier
 
 BIDIR = [False, True] if HAS_BIDIRECTIONAL else [False]
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmkit.forecast.data import fill_missing, list_datasets, load_frame, select_columns
 from lstmkit.core.errors import LstmkitError
+from lstmkit.forecast.data import fill_missing, list_datasets, load_frame, select_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_FILE = ROOT.parent / "shared" / "data" / "box-jenkins-gas-furnace.txt"

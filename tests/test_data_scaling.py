@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from lstmkit.forecast.data import SCALER_KINDS, make_scaler, scaler_from_dict
 from lstmkit.core.errors import LstmkitError
+from lstmkit.forecast.data import SCALER_KINDS, make_scaler, scaler_from_dict
 
 RNG = np.random.default_rng(0)
 A = np.exp(RNG.normal(size=(50, 3)))  # positive, so every kind can fit it

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstmkit.core.errors import LstmkitError
 from lstmkit.forecast.data import (
     last_window,
     load_frame,
@@ -17,7 +18,6 @@ from lstmkit.forecast.data import (
     split_bounds,
     window_all,
 )
-from lstmkit.core.errors import LstmkitError
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_FILE = ROOT.parent / "shared" / "data" / "box-jenkins-gas-furnace.txt"

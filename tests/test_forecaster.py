@@ -8,8 +8,8 @@ import pytest
 import torch
 
 import lstmkit
-from lstmkit.forecast.data import load_frame
 from lstmkit.forecast import BaselineForecaster, LSTMForecaster, NeuralForecaster
+from lstmkit.forecast.data import load_frame
 
 FAST = dict(hidden_size=8, epochs=3, progress=False)
 

@@ -1,4 +1,5 @@
-"""The fused C++ kernels (lstmkit.nn.fused) against the reference and against autograd."""
+"""The fused C++ kernels (lstmkit.nn.fused, lstmkit.forecast.fused_step) against the reference
+and against autograd."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import torch.nn.functional as F
 
 from lstmkit.core.errors import LstmkitError
 from lstmkit.forecast import NeuralForecaster
+from lstmkit.forecast import fused_step as fstep
 from lstmkit.forecast.networks import NetworkConfig, build_network
-from lstmkit.nn import fused
 from lstmkit.forecast.training import TrainConfig
+from lstmkit.nn import fused
 
-needs_ext = pytest.mark.skipif(fused.load() is None, reason="no C++ compiler for the kernels")
+needs_ext = pytest.mark.skipif(fused.load() is None or fstep.load() is None,
+                               reason="no C++ compiler for the kernels")
 
 # Float64 sums of a few dozen products: the kernels and the reference/autograd differ only in
 # summation order, i.e. by a few ulps (1e-16 relative); 1e-12 leaves room, 1e-10 is lstmkit
@@ -46,9 +49,9 @@ def test_regressor_loss_and_gradients_equal_autograd(loss, residual):
     x = torch.randn(7, 4, 3, generator=g, dtype=torch.float64)
     last = torch.randn(7, 2, generator=g, dtype=torch.float64)
     y = 2 * torch.randn(7, 2, 2, generator=g, dtype=torch.float64)  # huber: both branches
-    value, grads = fused.regressor_grads(net, x, last, y, loss)
+    value, grads = fstep.regressor_grads(net, x, last, y, loss)
     want = {"mse": F.mse_loss, "mae": F.l1_loss, "huber": F.huber_loss}[loss](net(x, last), y)
-    auto = torch.autograd.grad(want, fused._params(net))
+    auto = torch.autograd.grad(want, fstep._params(net))
     assert value == pytest.approx(float(want.detach()), abs=TOL64)
     for a, b in zip(grads, auto, strict=True):
         assert a.shape == b.shape
@@ -64,7 +67,7 @@ def test_fused_step_is_torch_adams_update(clip):
     x = torch.randn(20, 4, 3, generator=g, dtype=torch.float64)
     last = torch.randn(20, 2, generator=g, dtype=torch.float64)
     y = torch.randn(20, 2, 2, generator=g, dtype=torch.float64)
-    step = fused.FusedStep(a, x, last, y, lr=0.01, loss="mse", clip_norm=clip)
+    step = fstep.FusedStep(a, x, last, y, lr=0.01, loss="mse", clip_norm=clip)
     opt = torch.optim.Adam(b.parameters(), lr=0.01)
     for k in range(3):
         idx = torch.arange(k, 20, 3)
@@ -80,7 +83,7 @@ def test_fused_step_is_torch_adams_update(clip):
             assert np.isnan(norm)
         opt.step()
         assert value == pytest.approx(float(loss.detach()), rel=1e-12)
-    for pa, pb in zip(fused._params(a), fused._params(b), strict=True):
+    for pa, pb in zip(fstep._params(a), fstep._params(b), strict=True):
         assert torch.allclose(pa, pb, rtol=0, atol=1e-10)
 
 
@@ -100,13 +103,14 @@ def test_forecaster_trains_the_same_with_either_kernel():
 
 
 def test_supports_only_the_plain_lstm_forecaster():
-    assert fused.supports(_net(), "mse")
-    assert not fused.supports(_net(), "quantile")
+    assert fstep.supports(_net(), "mse")
+    assert not fstep.supports(_net(), "quantile")
     for change in ({"cell": "gru"}, {"activation": "relu"}, {"num_layers": 2},
                    {"bidirectional": True}, {"input_dropout": 0.1}, {"kind": "mlp"},
                    {"strategy": "seq2seq"}, {"recurrent_dropout": 0.1}):
         cfg = NetworkConfig(input_size=2, n_targets=1, hidden_size=4, **change)
-        assert not fused.supports(build_network(cfg), "mse"), change
+        assert not fstep.supports(build_network(cfg), "mse"), change
+        assert not fstep.supports_config(cfg, "mse"), change
 
 
 def test_kernel_setting_is_validated():
@@ -115,7 +119,7 @@ def test_kernel_setting_is_validated():
 
 
 def test_without_the_extension_training_falls_back_to_torch(monkeypatch):
-    monkeypatch.setattr(fused, "load", lambda: None)
+    monkeypatch.setattr(fstep, "load", lambda: None)
     from lstmkit.forecast.training import fused_step
 
     net = _net(dtype=torch.float32)

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import torch
 
+from lstmkit.core.errors import LstmkitError
+from lstmkit.experiments import all_experiments
 from lstmkit.experiments._longlag_tasks import (
     ORDER_SYMBOLS,
     adding_problem,
     order_positions,
     temporal_order,
 )
-from lstmkit.core.errors import LstmkitError
-from lstmkit.experiments import all_experiments
 from lstmkit.experiments.longlag import (
     SequenceModel,
     Settings,

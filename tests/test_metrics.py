@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from lstmkit.core.errors import LstmkitError
 from lstmkit.core.aggregate import aggregate, format_mmm
+from lstmkit.core.errors import LstmkitError
 from lstmkit.forecast.metrics import (
     METRIC_NAMES,
     compute_metrics,

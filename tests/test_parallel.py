@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from lstmkit.core.errors import LstmkitError
+from lstmkit.core.parallel import map_seeds, seed_workers
 from lstmkit.forecast import NeuralForecaster
 from lstmkit.forecast.training import TrainConfig
-from lstmkit.core.parallel import map_seeds, seed_workers
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="workers fork (Linux only)")
 

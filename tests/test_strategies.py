@@ -9,8 +9,8 @@ import pytest
 import torch
 
 import lstmkit
-from lstmkit.forecast.data import load_frame
 from lstmkit.forecast import NeuralForecaster
+from lstmkit.forecast.data import load_frame
 from lstmkit.forecast.networks import NetworkConfig
 from lstmkit.forecast.seq2seq import Attention, Seq2SeqRegressor
 

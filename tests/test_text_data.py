@@ -7,6 +7,9 @@ import importlib.util
 import numpy as np
 import pytest
 
+from lstmkit.core.errors import LstmkitError
+from lstmkit.registry import load as load_classifier
+from lstmkit.text.classifier import TextClassifier
 from lstmkit.text.data import (
     Vocabulary,
     detokenize,
@@ -17,9 +20,6 @@ from lstmkit.text.data import (
     stream,
     tokenize,
 )
-from lstmkit.core.errors import LstmkitError
-from lstmkit.registry import load as load_classifier
-from lstmkit.text.classifier import TextClassifier
 
 needs_dante = pytest.mark.skipif(importlib.util.find_spec("dante") is None,
                                  reason="dante-corpora not installed")

@@ -31,8 +31,8 @@ from lstmkit.classify.data import (
     sequences_from,
     stratified_split,
 )
-from lstmkit.core.errors import expected, shape_str
 from lstmkit.core.classifier import NeuralClassifierBase, classification_metrics
+from lstmkit.core.errors import expected, shape_str
 from lstmkit.nn.sequence import NetConfig, SequenceNet
 
 KNN_MAX_VALUES = 4_000_000  # store the 1-NN reference set in the run directory up to this size

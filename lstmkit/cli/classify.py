@@ -78,12 +78,12 @@ def _usage(parser) -> int:
 
 
 def fit(args) -> int:
-    from lstmkit.core.errors import expected
-    from lstmkit.forecast.report import history_csv
     from lstmkit.classify.classifier import SequenceClassifier
     from lstmkit.classify.plots import accuracy_plot, confusion_plot
     from lstmkit.core.classifier import report_table
+    from lstmkit.core.errors import expected
     from lstmkit.core.persistence import check_out_dir, json_writer
+    from lstmkit.forecast.report import history_csv
 
     check_out_dir(args.out, args.overwrite)  # refuse before any work
     if args.patience and not args.val:

@@ -31,8 +31,8 @@ def register(sub) -> None:
 
 
 def build_models(epochs: int, seeds: int, progress: bool) -> dict:
-    from lstmkit.forecast.compare import default_baselines
     from lstmkit.forecast import NeuralForecaster
+    from lstmkit.forecast.compare import default_baselines
 
     common = dict(lookback=10, horizon=1, hidden_size=64, epochs=epochs, batch_size=32,
                   lr=1e-3, seeds=seeds, progress=progress)
@@ -58,8 +58,8 @@ def raw_naive_mse() -> float:
 
 
 def run(args) -> int:
-    from lstmkit.forecast.data import load_frame
     from lstmkit.forecast.compare import Comparison
+    from lstmkit.forecast.data import load_frame
 
     t0 = time.perf_counter()
     frame = load_frame("gas-furnace")

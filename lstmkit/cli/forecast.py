@@ -145,9 +145,9 @@ def _load_data(args):
 
 
 def fit(args) -> int:
-    from lstmkit.forecast.compare import Comparison, default_baselines
-    from lstmkit.forecast import NeuralForecaster
     from lstmkit.core.persistence import check_out_dir
+    from lstmkit.forecast import NeuralForecaster
+    from lstmkit.forecast.compare import Comparison, default_baselines
 
     check_out_dir(args.out, args.overwrite)  # refuse before any work
     if args.patience and not args.val:
@@ -177,8 +177,8 @@ def fit(args) -> int:
 
 
 def predict(args) -> int:
-    from lstmkit.registry import load
     from lstmkit.core.persistence import atomic_write_text
+    from lstmkit.registry import load
 
     model = load(args.model)
     frame = _load_data(args)

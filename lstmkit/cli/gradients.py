@@ -74,8 +74,8 @@ def _initial_network(forecaster):
 
 
 def _measure(forecaster, windows) -> dict:
-    from lstmkit.introspect import gradient_flow
     from lstmkit.core.training import torch_threads
+    from lstmkit.introspect import gradient_flow
 
     with torch_threads(1):
         return {"init": gradient_flow(_initial_network(forecaster), windows),
@@ -86,9 +86,9 @@ def _measure_other(model, kind: str, args) -> dict:
     """Init and trained gradient flow of a language model or a sequence classifier."""
     import torch.nn.functional as F
 
+    from lstmkit.core.training import torch_threads
     from lstmkit.introspect import gradient_flow
     from lstmkit.introspect import sources as src
-    from lstmkit.core.training import torch_threads
 
     if kind == "language":
         x, y = src.lm_windows(model, args.data, args.lookback, args.windows)
@@ -122,10 +122,10 @@ def _check_args(args) -> None:
 
 def run(args) -> int:
     import lstmkit
+    from lstmkit.core.persistence import check_out_dir, write_run_dir
     from lstmkit.introspect import gradient_table
     from lstmkit.introspect.plots import gradient_flow_plot, save_figure
     from lstmkit.introspect.sources import model_kind
-    from lstmkit.core.persistence import check_out_dir, write_run_dir
 
     _check_args(args)
     check_out_dir(args.out, args.overwrite)  # fail before any work

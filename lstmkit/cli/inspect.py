@@ -64,9 +64,9 @@ def _figure_writer(fig):
 
 def run(args) -> int:
     import lstmkit
+    from lstmkit.core.persistence import check_out_dir
     from lstmkit.introspect import trace
     from lstmkit.introspect.sources import classifier_sequence, lm_sequence, model_kind
-    from lstmkit.core.persistence import check_out_dir
 
     if args.top < 1:
         raise expected("Inspect", "--top a positive integer", args.top)
@@ -108,8 +108,8 @@ def _forecaster(args, model) -> int:
 
 def _write(args, tr, rows, desc: str, arrays: dict, what: str | None = None) -> int:
     """Figures and arrays of sequence 0 of ``tr`` into ``--out``; a short report."""
-    from lstmkit.introspect.plots import gate_heatmaps, top_units_plot
     from lstmkit.core.persistence import write_run_dir
+    from lstmkit.introspect.plots import gate_heatmaps, top_units_plot
 
     name = Path(args.model).name
     what = what or desc

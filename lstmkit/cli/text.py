@@ -80,9 +80,9 @@ def _check_fraction(name: str, v: float) -> None:
 
 
 def fit(args) -> int:
+    from lstmkit.core.persistence import check_out_dir, json_writer
     from lstmkit.forecast.report import history_csv
     from lstmkit.text.language import LanguageModel
-    from lstmkit.core.persistence import check_out_dir, json_writer
 
     check_out_dir(args.out, args.overwrite)  # refuse before any work
     _check_fraction("--val", args.val)

@@ -14,7 +14,6 @@ import inspect
 import numpy as np
 import torch
 
-from lstmkit.core.errors import expected
 from lstmkit.core.aggregate import aggregate
 from lstmkit.core.classifier_training import (
     ClassifyConfig,
@@ -22,6 +21,7 @@ from lstmkit.core.classifier_training import (
     threads_for,
     train_classifier,
 )
+from lstmkit.core.errors import expected
 from lstmkit.core.parallel import fit_seeds
 
 

@@ -1,9 +1,9 @@
 """Training loop for classifiers: cross-entropy, AdamW, LR schedule, clipping, early stopping.
 
-Like :func:`lstmkit.forecast.training.train`, no DataLoader: the padded dataset lives in three tensors
-(inputs, lengths, labels); each epoch draws one permutation and slices mini-batches, each
-trimmed to the longest sequence it holds. The model is called as ``model(x, lengths)`` and
-returns logits (B, K).
+Like :func:`lstmkit.forecast.training.train`, no DataLoader: the padded dataset lives in
+three tensors (inputs, lengths, labels); each epoch draws one permutation and slices
+mini-batches, each trimmed to the longest sequence it holds. The model is called as
+``model(x, lengths)`` and returns logits (B, K).
 """
 
 from __future__ import annotations

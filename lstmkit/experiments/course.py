@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 
-from lstmkit.forecast.data import load_frame
 from lstmkit.core.aggregate import format_mmm
 from lstmkit.experiments import Experiment
 from lstmkit.forecast import BaselineForecaster, NeuralForecaster
+from lstmkit.forecast.data import load_frame
 
 
 def _fit(frame, targets, features, test, val=0, **kw):

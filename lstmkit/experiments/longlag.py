@@ -42,11 +42,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lstmkit.experiments._longlag_tasks import ADDING_TOLERANCE, adding_problem, temporal_order
 from lstmkit.core.errors import expected
-from lstmkit.experiments import Experiment
-from lstmkit.nn import Recurrent
 from lstmkit.core.training import torch_threads
+from lstmkit.experiments import Experiment
+from lstmkit.experiments._longlag_tasks import ADDING_TOLERANCE, adding_problem, temporal_order
+from lstmkit.nn import Recurrent
 
 CELLS = ("lstm", "gru", "rnn")
 LABELS = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}

@@ -11,15 +11,20 @@
   :mod:`~lstmkit.forecast.plots`, :mod:`~lstmkit.forecast.compare`: evaluation.
 """
 
-from lstmkit.forecast.forecaster import Forecaster
-from lstmkit.forecast.neural import (
-    BaselineForecaster,
-    GRUForecaster,
-    LSTMForecaster,
-    MLPForecaster,
-    NeuralForecaster,
-    RNNForecaster,
-)
+_LAZY = {"Forecaster": "lstmkit.forecast.forecaster",
+         **{name: "lstmkit.forecast.neural" for name in (
+             "BaselineForecaster", "GRUForecaster", "LSTMForecaster", "MLPForecaster",
+             "NeuralForecaster", "RNNForecaster")}}
+__all__ = sorted(_LAZY)
 
-__all__ = ["BaselineForecaster", "Forecaster", "GRUForecaster", "LSTMForecaster",
-           "MLPForecaster", "NeuralForecaster", "RNNForecaster"]
+
+def __getattr__(name):  # imported on first use: `python -m lstmkit.forecast.fused_step` stays clean
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'lstmkit.forecast' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import time
 
+from lstmkit.forecast.forecaster import Forecaster
+from lstmkit.forecast.neural import BaselineForecaster
 from lstmkit.forecast.plots import forecast_plot, loss_plot
 from lstmkit.forecast.report import format_table, history_csv, model_row, naive_row
-from lstmkit.forecast.neural import BaselineForecaster
-from lstmkit.forecast.forecaster import Forecaster
 
 
 def default_baselines(lookback: int, horizon: int, scaler: str, stride: int,

@@ -20,12 +20,19 @@ import inspect
 import numpy as np
 import pandas as pd
 
-from lstmkit.forecast.data import Windows, fill_missing, last_window, load_frame, prepare, window_all
-from lstmkit.forecast.data.io import select_columns
-from lstmkit.core.errors import expected
 from lstmkit.core.aggregate import aggregate
-from lstmkit.forecast.metrics import compute_metrics, naive_mae_scale
+from lstmkit.core.errors import expected
 from lstmkit.forecast.baselines import NaiveBaseline
+from lstmkit.forecast.data import (
+    Windows,
+    fill_missing,
+    last_window,
+    load_frame,
+    prepare,
+    window_all,
+)
+from lstmkit.forecast.data.io import select_columns
+from lstmkit.forecast.metrics import compute_metrics, naive_mae_scale
 
 
 class Forecaster:

@@ -11,13 +11,13 @@ import numpy as np
 import torch
 
 from lstmkit.core.errors import expected
+from lstmkit.core.parallel import fit_seeds
+from lstmkit.core.training import auto_threads
+from lstmkit.forecast import fused_step
 from lstmkit.forecast.baselines import make_baseline
 from lstmkit.forecast.forecaster import Forecaster
 from lstmkit.forecast.networks import NetworkConfig, build_network
-from lstmkit.nn import fused
 from lstmkit.forecast.training import TrainConfig, train
-from lstmkit.core.parallel import fit_seeds
-from lstmkit.core.training import auto_threads
 
 
 def _positive_int(component: str, name: str, value) -> int:
@@ -48,8 +48,8 @@ class NeuralForecaster(Forecaster):
         workers: processes that train the seeds side by side (0 = one per core, 1 = one
             after another); the results are the same either way (:mod:`lstmkit.core.parallel`).
         kernel: ``auto`` trains a plain LSTM (one layer, tanh, no dropout) with the fused C++
-            step of :mod:`lstmkit.nn.fused` when it builds; ``torch`` always uses autograd
-            and ``torch.optim.Adam``. Both compute the same updates (to float rounding).
+            step of :mod:`lstmkit.forecast.fused_step` when it builds; ``torch`` always uses
+            autograd and ``torch.optim.Adam``. Both compute the same updates (to float rounding).
         progress: show a progress bar when stderr is a terminal.
     """
 
@@ -165,8 +165,8 @@ class NeuralForecaster(Forecaster):
         va = self._tensors(p.val) if p.val is not None else None
         cfg = self.train_config()
         build = lambda: build_network(self.network_config_)
-        if cfg.kernel == "auto" and fused.supports(build(), cfg.loss):
-            fused.load()  # build / load the C++ step here, once, before any fork
+        if cfg.kernel == "auto" and fused_step.supports_config(self.network_config_, cfg.loss):
+            fused_step.load()  # build / load the C++ step here, once, before any fork
         fit_seeds(self, build, lambda net, s, c, on_epoch: train(
             net, tr, va, c, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch),
             cfg, auto_threads)

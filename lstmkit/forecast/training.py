@@ -6,7 +6,7 @@ that dominates small recurrent models. Small models also run on one thread:
 on a 2-core machine, intra-op threading costs more than it gives for matmuls of
 a few thousand elements (``benchmarks/gas_furnace_speed.py`` measures both).
 A plain LSTM forecaster's step (forward, loss, BPTT, Adam) runs as one call of the fused
-C++ kernel of :mod:`lstmkit.nn.fused` when it is available (``TrainConfig.kernel``).
+C++ kernel of :mod:`lstmkit.forecast.fused_step` when it is available (``TrainConfig.kernel``).
 """
 
 from __future__ import annotations
@@ -136,16 +136,17 @@ def train(
 
 
 def fused_step(model: nn.Module, train_xy: tuple, cfg: TrainConfig):
-    """A :class:`lstmkit.nn.fused.FusedStep` for ``model`` when ``cfg.kernel`` is auto, the
-    network is a plain LSTM -> Linear forecaster and the C++ kernels build; else None."""
+    """A :class:`lstmkit.forecast.fused_step.FusedStep` for ``model`` when ``cfg.kernel`` is
+    auto, the network is a plain LSTM -> Linear forecaster and the C++ kernel builds; else
+    None (autograd + ``torch.optim.Adam``)."""
     if cfg.kernel != "auto" or len(train_xy) != 3:
         return None
-    from lstmkit.nn import fused
+    from lstmkit.forecast import fused_step as fs
 
-    if not fused.supports(model, cfg.loss) or fused.load() is None:
+    if not fs.supports(model, cfg.loss) or fs.load() is None:
         return None
     x, last, y = train_xy
-    return fused.FusedStep(model, x, last, y, cfg.lr, cfg.loss, cfg.clip_norm)
+    return fs.FusedStep(model, x, last, y, cfg.lr, cfg.loss, cfg.clip_norm)
 
 
 @torch.no_grad()

@@ -16,11 +16,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lstmkit.classify.data import encode_labels, stratified_split
-from lstmkit.text.data import Vocabulary, encode_texts, load_labelled_text, tokenize
-from lstmkit.core.errors import expected
 from lstmkit.core.classifier import NeuralClassifierBase, classification_metrics
+from lstmkit.core.errors import expected
+from lstmkit.core.labels import encode_labels, stratified_split
 from lstmkit.nn.sequence import NetConfig, SequenceNet
+from lstmkit.text.data import Vocabulary, encode_texts, load_labelled_text, tokenize
 
 
 class TextClassifier(NeuralClassifierBase):

@@ -23,6 +23,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from lstmkit.core.errors import expected
+from lstmkit.core.training import torch_threads
+from lstmkit.nn import Recurrent
 from lstmkit.text.data import (
     EOS,
     Vocabulary,
@@ -32,11 +35,8 @@ from lstmkit.text.data import (
     stream,
     tokenize,
 )
-from lstmkit.core.errors import expected
 from lstmkit.text.ngram import KneserNey
-from lstmkit.nn import Recurrent
 from lstmkit.text.training import LMTrainConfig, perplexity, train_lm
-from lstmkit.core.training import torch_threads
 
 SPECIAL = ("<pad>", "<unk>", EOS)
 

@@ -9,7 +9,13 @@ Typical use::
 """
 
 from lstmkit.forecast.data.datasets import is_dataset_name, list_datasets, load_dataset
-from lstmkit.forecast.data.io import FILLNA_CHOICES, fill_missing, load_frame, read_table, select_columns
+from lstmkit.forecast.data.io import (
+    FILLNA_CHOICES,
+    fill_missing,
+    load_frame,
+    read_table,
+    select_columns,
+)
 from lstmkit.forecast.data.scaling import (
     SCALER_KINDS,
     LogScaler,

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmkit.forecast.data.datasets import DATASETS, is_dataset_name, load_dataset
 from lstmkit.core.errors import LstmkitError, expected, shape_str
+from lstmkit.forecast.data.datasets import DATASETS, is_dataset_name, load_dataset
 
 __all__ = ["FILLNA_CHOICES", "fill_missing", "load_frame", "read_table", "select_columns"]
 

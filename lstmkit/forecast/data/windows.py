@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from lstmkit.core.errors import expected, shape_str
 from lstmkit.forecast.data.io import load_frame, select_columns
 from lstmkit.forecast.data.scaling import Scaler, make_scaler
-from lstmkit.core.errors import expected, shape_str
 
 __all__ = [
     "Prepared",

@@ -1,22 +1,21 @@
-r"""Fused C++ LSTM kernels for small CPU problems, compiled on first use (optional).
+r"""Fused C++ LSTM layer for small CPU problems, compiled on first use (optional).
 
 On the course's problems (batch 32, 10 steps, H = 64) a training step is a chain of tiny
-matrix products; ``torch.nn.LSTM`` (oneDNN) plus autograd and the optimizer spend about as
-much time dispatching work as doing it. ``lstm_fused.cpp`` holds the LSTM equations of
+matrix products; ``torch.nn.LSTM`` (oneDNN) plus autograd spend about as much time
+dispatching work as doing it. ``lstm_layer.h`` holds the LSTM equations of
 :mod:`lstmkit.ref.lstm` (forward and BPTT, written beside each other) as whole-sequence C++
-loops around MKL products, and one further function that runs a complete training step of
-the forecaster's ``LSTM -> Linear`` network: mini-batch gather, forward, loss, backward,
-gradient clipping and the Adam update, in one call.
+loops around MKL products; it is header-only, so a job can build its own fused kernel on it
+(the forecaster's whole training step: :mod:`lstmkit.forecast.fused_step`).
 
-* :func:`load` compiles the extension with ``torch.utils.cpp_extension`` (``-O3
-  -march=native -ffast-math -fopenmp-simd``; about 30 s once, then cached per source, CPU and torch
-  version) and returns it, or None when there is no compiler or ``LSTMKIT_FUSED=0``; every
-  caller then keeps the pure-torch path. ``make`` builds it during the install.
-* :func:`lstm_layer`: one layer with carried state, differentiable (an autograd Function);
-  tested against :mod:`lstmkit.ref.lstm` in float64, outputs, states and gradients over two
-  calls (``tests/test_fused.py``, ``lstmkit check``).
-* :func:`regressor_grads` / :class:`FusedStep`: the forecaster's loss and gradients, and its
-  whole training step; tested against autograd + ``torch.optim.Adam``.
+* :func:`build_extension` compiles a kernel with ``torch.utils.cpp_extension`` (``-O3
+  -march=native -ffast-math -fopenmp-simd``; about 30 s once, then cached per source, CPU and
+  torch version). An already-built kernel is imported straight from its cache folder, without
+  the build tool (about 10 ms instead of about 1 s). It returns None when there is no compiler
+  or ``LSTMKIT_FUSED=0``; every caller then keeps the pure-torch path. ``make`` builds the
+  kernels during the install.
+* :func:`load`: the layer's kernel; :func:`lstm_layer`: one layer with carried state,
+  differentiable (an autograd Function); tested against :mod:`lstmkit.ref.lstm` in float64,
+  outputs, states and gradients over two calls (``tests/test_fused.py``, ``lstmkit check``).
 
 Weight layout: ``torch.nn.LSTM``'s own parameters (rows ``W_i|W_f|W_g|W_o``), used in place.
 """
@@ -31,17 +30,16 @@ from pathlib import Path
 
 import torch
 
-_SRC = Path(__file__).with_name("lstm_fused.cpp")
-_EXT = None
-_TRIED = False
-LOSS_KINDS = {"mse": 0, "mae": 1, "huber": 2}
+HERE = Path(__file__).parent  # lstm_layer.h: include it with extra_include_paths=[HERE]
+_LAYER_SRC = HERE / "lstm_layer.cpp"
+_BUILT: dict[str, object] = {}  # kernel name -> module (None: unavailable)
 # -ffast-math lets GCC call glibc's vector expf/tanhf; -fopenmp-simd honours the gate loops'
 # `omp simd` (no OpenMP runtime): without either, the gate math is 5x slower.
 _FLAGS = ["-O3", "-march=native", "-ffast-math", "-fopenmp-simd"]
 
 
 def _cpu_tag() -> str:
-    """The extension is built with -march=native: tie it to this CPU's features."""
+    """The kernels are built with -march=native: tie them to this CPU's features."""
     try:
         flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines()
                      if line.startswith("flags"))
@@ -50,33 +48,70 @@ def _cpu_tag() -> str:
     return flags
 
 
-def load():
-    """The compiled extension, or None (no compiler, build error, or ``LSTMKIT_FUSED=0``)."""
-    global _EXT, _TRIED
-    if _TRIED:
-        return _EXT
-    _TRIED = True
-    if os.environ.get("LSTMKIT_FUSED", "1") == "0":
-        return None
+def _build_dir(name: str) -> Path:
+    """Where torch.utils.cpp_extension keeps the build of ``name`` (its own rule)."""
+    from torch.utils.cpp_extension import _get_build_directory
+
+    return Path(_get_build_directory(name, verbose=False))
+
+
+def _import_built(name: str):
+    """The module of an already-built kernel, imported from its .so (None if not built)."""
+    import importlib.util
+
     try:
-        from torch.utils.cpp_extension import load as build
+        so = _build_dir(name) / f"{name}.so"
+    except Exception:  # private torch helper moved: fall back to the build tool
+        return None
+    if not so.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(name, so)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except ImportError:  # stale or foreign build: let the build tool redo it
+        return None
+    return module
 
-        try:  # the ninja wheel's binary: torch looks for `ninja` on PATH
-            import ninja
 
-            os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
-        except ImportError:
-            pass
+def build_extension(stem: str, sources: list[Path], headers: tuple[Path, ...] = ()):
+    """Compile (or import the cached build of) a C++ kernel; None where it cannot be built.
 
-        key = hashlib.sha1(_SRC.read_bytes() + " ".join(_FLAGS).encode() +
-                           _cpu_tag().encode() + torch.__version__.encode()).hexdigest()[:12]
-        _EXT = build(name=f"lstmkit_fused_{key}", sources=[str(_SRC)], extra_cflags=_FLAGS,
-                     verbose=False)
-    except Exception as err:  # no compiler, no headers, ...: the torch path stays
-        warnings.warn(f"lstmkit: fused LSTM kernels unavailable ({type(err).__name__}); "
-                      "using torch.nn.LSTM", RuntimeWarning, stacklevel=2)
-        _EXT = None
-    return _EXT
+    The cache key covers the sources and headers, the flags, this CPU and the torch version.
+    """
+    key_bytes = b"".join(p.read_bytes() for p in (*sources, *headers))
+    key = hashlib.sha1(key_bytes + " ".join(_FLAGS).encode() + _cpu_tag().encode() +
+                       torch.__version__.encode()).hexdigest()[:12]
+    name = f"{stem}_{key}"
+    if name in _BUILT:
+        return _BUILT[name]
+    ext = None
+    if os.environ.get("LSTMKIT_FUSED", "1") != "0":
+        ext = _import_built(name)
+        if ext is None:
+            try:
+                from torch.utils.cpp_extension import load as build
+
+                try:  # the ninja wheel's binary: torch looks for `ninja` on PATH
+                    import ninja
+
+                    os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
+                except ImportError:
+                    pass
+                ext = build(name=name, sources=[str(p) for p in sources], extra_cflags=_FLAGS,
+                            extra_include_paths=[str(HERE)], verbose=False)
+            except Exception as err:  # no compiler, no headers, ...: the torch path stays
+                warnings.warn(f"lstmkit: fused C++ kernel {stem} unavailable "
+                              f"({type(err).__name__}); using torch", RuntimeWarning,
+                              stacklevel=2)
+                ext = None
+    _BUILT[name] = ext
+    return ext
+
+
+def load():
+    """The layer's compiled kernel, or None (no compiler, build error, or ``LSTMKIT_FUSED=0``)."""
+    return build_extension("lstmkit_lstm_layer", [_LAYER_SRC], (HERE / "lstm_layer.h",))
 
 
 class _LSTMLayer(torch.autograd.Function):
@@ -108,59 +143,3 @@ def lstm_layer(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh):
     """One LSTM layer, batch-first: x (B, T, F), h0 / c0 (B, H) ->
     (outputs (B, T, H), h_T, C_T); differentiable. Needs :func:`load` to succeed."""
     return _LSTMLayer.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
-
-
-def supports(net, loss: str) -> bool:
-    """Whether :class:`FusedStep` can train ``net`` (a forecaster's network)."""
-    from lstmkit.forecast.networks import RecurrentRegressor
-
-    if not isinstance(net, RecurrentRegressor) or loss not in LOSS_KINDS:
-        return False
-    c, enc = net.cfg, net.encoder
-    p = next(net.parameters())
-    return (c.cell == "lstm" and c.activation == "tanh" and c.num_layers == 1
-            and not c.bidirectional and c.dropout == 0 and c.input_dropout == 0
-            and c.recurrent_dropout == 0 and c.strategy in ("direct", "recursive")
-            and enc.uses_cells() is False and p.device.type == "cpu"
-            and p.dtype in (torch.float32, torch.float64))
-
-
-def _params(net) -> list[torch.Tensor]:
-    r = net.encoder.rnn
-    return [r.weight_ih_l0, r.weight_hh_l0, r.bias_ih_l0, r.bias_hh_l0, net.head.weight,
-            net.head.bias]
-
-
-def regressor_grads(net, x, last, y, loss: str = "mse"):
-    """(loss, [grads of weight_ih, weight_hh, bias_ih, bias_hh, head.weight, head.bias]) of
-    ``net`` (see :func:`supports`) on one mini-batch, from the C++ kernel."""
-    out = load().regressor_grads(x, last, y.reshape(y.shape[0], -1),
-                                 [p.detach() for p in _params(net)], LOSS_KINDS[loss],
-                                 net.cfg.residual)
-    return float(out[0]), list(out[1:])
-
-
-class FusedStep:
-    """Adam on a forecaster's ``LSTM -> Linear`` network, one C++ call per mini-batch.
-
-    ``step(idx) -> (loss, grad_norm)`` trains on rows ``idx`` of the training tensors;
-    the update is ``torch.optim.Adam``'s (betas 0.9, 0.999, eps 1e-8), with
-    ``clip_grad_norm_``'s clipping when ``clip_norm`` is set.
-    """
-
-    def __init__(self, net, x, last, y, lr: float, loss: str, clip_norm: float | None):
-        self.ext = load()
-        self.params = [p.detach() for p in _params(net)]
-        self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [torch.zeros_like(p) for p in self.params]
-        self.x, self.last, self.y = x.contiguous(), last.contiguous(), y.contiguous()
-        self.lr, self.loss = float(lr), LOSS_KINDS[loss]
-        self.residual, self.clip = bool(net.cfg.residual), float(clip_norm or 0.0)
-        self.t = 0
-
-    def step(self, idx: torch.Tensor) -> tuple[float, float]:
-        self.t += 1
-        loss, norm = self.ext.regressor_step(self.x, self.last, self.y, idx, self.params,
-                                             self.m, self.v, self.t, self.lr, 0.9, 0.999,
-                                             1e-8, self.loss, self.residual, self.clip)
-        return loss, norm
