@@ -99,7 +99,7 @@ def lstmkit_fit(frame, seeds: int, residual: bool, workers: int,
     f = NeuralForecaster(10, 1, cell="lstm", hidden_size=64, epochs=200, batch_size=32,
                          lr=1e-3, residual=residual, seeds=seeds, workers=workers,
                          kernel=kernel, progress=False)
-    f.fit(frame, targets=["GR", "CO2"], features=["GR", "CO2"], test=100)
+    f.fit(frame, target=["GR", "CO2"], features=["GR", "CO2"], test=100)
     mse = f.evaluate()["aggregate"]["normalized"]["overall"]["mse"]["mean"]
     return f.fit_seconds_ / seeds, mse, f.workers_
 

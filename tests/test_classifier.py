@@ -19,7 +19,7 @@ from lstmkit.classify.data import (
 )
 from lstmkit.cli.main import main
 from lstmkit.core.errors import LstmkitError
-from lstmkit.nn.sequence import HAS_BIDIRECTIONAL, NetConfig, SequenceNet
+from lstmkit.nn.sequence import HAS_BIDIRECTIONAL, SequenceNet, SequenceNetConfig
 from lstmkit.registry import load as load_classifier
 
 BIDIR = [False, True] if HAS_BIDIRECTIONAL else [False]
@@ -47,7 +47,7 @@ def _toy(n=60, seed=0, C=2, T=12, variable=True):
                                              ("lstm", "relu")])  # relu: transcribed cells
 def test_padding_with_garbage_does_not_change_logits(pooling, bidirectional, cell, activation):
     torch.manual_seed(0)
-    cfg = NetConfig(cell=cell, input_size=3, n_classes=4, hidden_size=5, num_layers=2,
+    cfg = SequenceNetConfig(cell=cell, input_size=3, n_classes=4, hidden_size=5, num_layers=2,
                     bidirectional=bidirectional, pooling=pooling, activation=activation)
     net = SequenceNet(cfg).double().eval()
     lengths = [7, 3, 5, 1]
@@ -63,7 +63,7 @@ def test_padding_with_garbage_does_not_change_logits(pooling, bidirectional, cel
 
 def test_packed_fast_path_matches_cells_path():
     torch.manual_seed(1)
-    cfg = NetConfig(cell="lstm", input_size=2, n_classes=3, hidden_size=4,
+    cfg = SequenceNetConfig(cell="lstm", input_size=2, n_classes=3, hidden_size=4,
                     bidirectional=bool(BIDIR[-1]), pooling="mean+max")
     net = SequenceNet(cfg).double().eval()
     x, lengths = torch.randn(5, 6, 2, dtype=torch.float64), torch.tensor([6, 2, 4, 6, 1])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -45,7 +47,7 @@ def test_scaler_is_fitted_on_training_rows_only(gas):
 
 
 def test_predictions_are_in_original_units(gas):
-    naive = BaselineForecaster(kind="naive").fit(gas, targets=["CO2"], test=100)
+    naive = BaselineForecaster(kind="naive").fit(gas, target=["CO2"], test=100)
     pred = naive.predict(gas)
     assert pred.index.tolist() == [len(gas)]
     assert pred["CO2"].iloc[0] == pytest.approx(gas["CO2"].iloc[-1])
@@ -79,10 +81,15 @@ def test_lstm_beats_naive_on_gas_furnace(gas):
 
 
 def test_save_load_round_trip(tmp_path, gas):
-    f = LSTMForecaster(horizon=3, seeds=2, **FAST).fit(gas, targets="CO2", test=100)
+    f = LSTMForecaster(horizon=3, seeds=2, **FAST).fit(gas, target="CO2", test=100)
     f.save(tmp_path / "run")
     g = lstmkit.load(tmp_path / "run")
-    assert type(g) is type(f) and g.get_params() == f.get_params()
+    assert type(g) is type(f) and g.model_params() == f.model_params()
+    # execution settings (progress, workers, threads, kernel) are not model config
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert not {"progress", "workers", "threads", "kernel"} & set(saved["params"])
+    assert not {"progress", "workers", "threads", "kernel"} & set(saved["train"])
+    assert g.progress is True and f.progress is False
     pd.testing.assert_frame_equal(g.predict(gas), f.predict(gas))
     assert g.predict(gas).shape == (3, 1)
     np.testing.assert_allclose(g.evaluate(gas)["ensemble"]["original"]["overall"]["mse"],

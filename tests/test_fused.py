@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from lstmkit.core.errors import LstmkitError
 from lstmkit.forecast import NeuralForecaster
 from lstmkit.forecast import fused_step as fstep
+from lstmkit.forecast.config import ForecastExecution, TrainConfig
 from lstmkit.forecast.networks import NetworkConfig, build_network
-from lstmkit.forecast.training import TrainConfig
 from lstmkit.nn import fused
 
 needs_ext = pytest.mark.skipif(fused.load() is None or fstep.load() is None,
@@ -115,7 +115,7 @@ def test_supports_only_the_plain_lstm_forecaster():
 
 def test_kernel_setting_is_validated():
     with pytest.raises(LstmkitError, match="Training: expected kernel auto or torch"):
-        TrainConfig(kernel="cuda").validate()
+        ForecastExecution(kernel="cuda").validate()
 
 
 def test_without_the_extension_training_falls_back_to_torch(monkeypatch):

@@ -12,7 +12,7 @@ import torch
 from lstmkit.core.errors import LstmkitError
 from lstmkit.core.parallel import map_seeds, seed_workers
 from lstmkit.forecast import NeuralForecaster
-from lstmkit.forecast.training import TrainConfig
+from lstmkit.forecast.config import ForecastExecution
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="workers fork (Linux only)")
 
@@ -99,7 +99,7 @@ def test_no_workers_inside_a_daemonic_process():
 @pytest.mark.parametrize("bad", [-1, 1.5, True])
 def test_workers_must_be_a_nonnegative_integer(bad):
     with pytest.raises(LstmkitError, match="Training: expected workers"):
-        TrainConfig(workers=bad).validate()
+        ForecastExecution(workers=bad).validate()
     with pytest.raises(LstmkitError, match="workers"):
         NeuralForecaster(workers=bad)
 
@@ -157,8 +157,8 @@ def test_a_forecaster_fit_reports_epochs_through_the_bar(monkeypatch):
     import lstmkit.core.training as trainer
 
     bars = []
-    monkeypatch.setattr(trainer, "seed_bar", lambda cfg, n, desc: bars.append(
-        _Bar(n * cfg.epochs)) or bars[-1])
+    monkeypatch.setattr(trainer, "seed_bar", lambda progress, n, epochs, desc: bars.append(
+        _Bar(n * epochs)) or bars[-1])
     f = _fit(2)
     assert bars and bars[0].n == 3 * 3  # 3 seeds x 3 epochs
     assert {p["seed"] for p in bars[0].postfix} == set(f.seed_list)

@@ -57,7 +57,7 @@ def test_recursive_feeds_back_its_own_predictions(sine):
 def test_recursive_needs_every_feature_among_targets():
     gas = load_frame("gas-furnace")
     with pytest.raises(lstmkit.LstmkitError, match="future GR unknown"):
-        NeuralForecaster(10, 2, strategy="recursive", **TINY).fit(gas, targets="CO2", test=50)
+        NeuralForecaster(10, 2, strategy="recursive", **TINY).fit(gas, target="CO2", test=50)
 
 
 def seq2seq(**kw):

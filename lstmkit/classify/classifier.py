@@ -16,6 +16,7 @@ the standardised sequences, zero-padded or cut to the training length and flatte
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +32,11 @@ from lstmkit.classify.data import (
     sequences_from,
     stratified_split,
 )
-from lstmkit.core.classifier import NeuralClassifierBase, classification_metrics
+from lstmkit.core.classifier import InputConfig, NeuralClassifierBase, classification_metrics
+from lstmkit.core.classifier_training import ClassifyConfig
+from lstmkit.core.config import EnsembleConfig
 from lstmkit.core.errors import expected, shape_str
-from lstmkit.nn.sequence import NetConfig, SequenceNet
+from lstmkit.nn.sequence import SequenceNet, SequenceNetConfig
 
 KNN_MAX_VALUES = 4_000_000  # store the 1-NN reference set in the run directory up to this size
 
@@ -41,40 +44,19 @@ KNN_MAX_VALUES = 4_000_000  # store the 1-NN reference set in the run directory 
 class SequenceClassifier(NeuralClassifierBase):
     """Recurrent sequence classifier trained with cross-entropy.
 
-    Args:
-        cell: ``lstm`` | ``gru`` | ``rnn``.
-        hidden_size, num_layers, bidirectional: the encoder (stacked, optionally both ways).
-        pooling: ``last`` | ``mean`` | ``max`` | ``mean+max`` over the valid steps.
-        dropout: between recurrent layers and before the linear head.
-        activation: ``tanh`` | ``relu`` (relu runs on lstmkit's transcribed cells).
-        standardize: scale each channel by its training mean / std (inside the network).
-        epochs, batch_size, lr, weight_decay, schedule, clip_norm, label_smoothing, patience:
-            see :class:`lstmkit.core.classifier_training.ClassifyConfig`.
-        seeds, seed: train ``seeds`` networks with seeds ``seed, seed+1, ...``; predictions
-            average their probabilities.
+    Its parameters are the fields of :class:`~lstmkit.nn.sequence.SequenceNetConfig` (cell,
+    hidden_size, num_layers, bidirectional, pooling, dropout, activation),
+    :class:`~lstmkit.core.classifier.InputConfig` (standardize),
+    :class:`~lstmkit.core.classifier_training.ClassifyConfig` (epochs, batch_size, lr,
+    weight_decay, schedule, clip_norm, label_smoothing, patience),
+    :class:`~lstmkit.core.config.EnsembleConfig` (seeds, seed) and the execution settings
+    (threads, workers, progress; never saved). It trains ``seeds`` networks; predictions
+    average their probabilities.
     """
 
     network_class = SequenceNet
-
-    def __init__(self, *, cell: str = "lstm", hidden_size: int = 64, num_layers: int = 1,
-                 bidirectional: bool = False, pooling: str = "last", dropout: float = 0.0,
-                 activation: str = "tanh", standardize: bool = True, epochs: int = 30,
-                 batch_size: int = 64, lr: float = 1e-3, weight_decay: float = 0.0,
-                 schedule: str = "constant", clip_norm: float | None = 1.0,
-                 label_smoothing: float = 0.0, patience: int | None = None, seeds: int = 1,
-                 seed: int = 0, threads: int = 0, workers: int = 0, progress: bool = True):
-        self.cell, self.hidden_size, self.num_layers = cell, hidden_size, num_layers
-        self.bidirectional, self.pooling, self.dropout = bidirectional, pooling, dropout
-        self.activation, self.standardize = activation, standardize
-        self.epochs, self.batch_size, self.lr, self.weight_decay = epochs, batch_size, lr, \
-            weight_decay
-        self.schedule, self.clip_norm, self.label_smoothing = schedule, clip_norm, \
-            label_smoothing
-        self.patience, self.seeds, self.seed = patience, seeds, seed
-        self.threads, self.workers, self.progress = threads, workers, progress
-        self._validate()
-        if activation not in ("tanh", "relu"):
-            raise expected(type(self).__name__, "activation tanh or relu", repr(activation))
+    sections = {"network": SequenceNetConfig, "input": InputConfig, "train": ClassifyConfig,
+                "ensemble": EnsembleConfig}
 
     @property
     def label(self) -> str:  # type: ignore[override]
@@ -82,11 +64,8 @@ class SequenceClassifier(NeuralClassifierBase):
         stack = f"{self.num_layers}x" if self.num_layers > 1 else ""
         return f"{bi}{self.cell.upper()}({stack}{self.hidden_size}, {self.pooling})"
 
-    def network_config(self, input_size: int, n_classes: int) -> NetConfig:
-        return NetConfig(cell=self.cell, input_size=input_size, n_classes=n_classes,
-                         hidden_size=self.hidden_size, num_layers=self.num_layers,
-                         bidirectional=bool(self.bidirectional), pooling=self.pooling,
-                         dropout=float(self.dropout), activation=self.activation)
+    def network_config(self, input_size: int, n_classes: int) -> SequenceNetConfig:
+        return replace(self.config("network"), input_size=input_size, n_classes=n_classes)
 
     # ------------------------------------------------------------------ fit
     def fit(self, data, y=None, *, lengths=None, test=None, val=0.0, split_seed: int = 0):

@@ -148,7 +148,7 @@ def run(args) -> int:
                 args.lookback, 1, cell=cell, hidden_size=args.hidden, epochs=args.epochs,
                 clip_norm=math.inf, seed=args.seed, progress=False)
             test = int(args.test) if args.test >= 1 else args.test
-            f.fit(args.data, targets=args.target, features=args.features, test=test)
+            f.fit(args.data, target=args.target, features=args.features, test=test)
             for row in f.histories_[0]:
                 training.append({"cell": cell, "epoch": row["epoch"],
                                  "train_loss": row["train_loss"],

@@ -9,7 +9,7 @@ provide their baselines (``_baseline_scores``).
 
 from __future__ import annotations
 
-import inspect
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -21,8 +21,10 @@ from lstmkit.core.classifier_training import (
     threads_for,
     train_classifier,
 )
-from lstmkit.core.errors import expected
+from lstmkit.core.config import SeedExecution, param
+from lstmkit.core.estimator import Estimator
 from lstmkit.core.parallel import fit_seeds
+from lstmkit.core.validate import flag
 
 
 def classification_metrics(y_true, y_pred, n_classes: int) -> dict:
@@ -42,57 +44,40 @@ def confusion(y_true, y_pred, n_classes: int) -> list[list[int]]:
     return confusion_matrix(y_true, y_pred, labels=list(range(n_classes))).tolist()
 
 
-def _positive_int(component: str, name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise expected(component, f"{name} to be a positive integer", repr(value))
-    return int(value)
+@dataclass
+class InputConfig:
+    standardize: bool = param(True, "feed the raw channels (default: each channel scaled by "
+                              "its training mean and std, inside the network)", flag,
+                              cli="--no-standardize")
 
 
-class NeuralClassifierBase:
-    """Seeds, training, probabilities, evaluation and persistence of a neural classifier."""
+class NeuralClassifierBase(Estimator):
+    """Seeds, training, probabilities, evaluation and persistence of a neural classifier.
+
+    Subclasses set ``sections`` (their network config under ``"network"``, the optimiser's
+    :class:`ClassifyConfig` under ``"train"``) and ``network_class``: the torch network they
+    train (``lstmkit.nn.sequence.SequenceNet``), so that core imports no network.
+    """
 
     label = "classifier"
-    network_class: type  # the torch network a subclass trains (``SequenceNet``): core knows no nn
-    _int_params = ("hidden_size", "num_layers", "epochs", "batch_size", "seeds")
+    network_class: type  # the torch network a subclass trains: core knows no nn
+    execution = SeedExecution
+    defaults = {"epochs": 30, "batch_size": 64, "clip_norm": 1.0}
 
-    def get_params(self) -> dict:
-        """The constructor arguments (sklearn convention), JSON-serialisable."""
-        sig = inspect.signature(type(self).__init__)
-        return {k: getattr(self, k) for k in sig.parameters if k not in ("self", "kw")}
-
-    def _validate(self) -> None:
-        name = type(self).__name__
-        for key in self._int_params:
-            _positive_int(name, key, getattr(self, key))
-        if not isinstance(self.dropout, (int, float)) or not 0.0 <= float(self.dropout) < 1.0:
-            raise expected(name, "dropout in [0, 1)", repr(self.dropout))
-        self.train_config().validate(name)
-        self.network_config(1, 2).validate(name)
+    def _check(self) -> None:
+        self.network_config(1, 2).validate(type(self).__name__)
 
     def train_config(self) -> ClassifyConfig:
-        return ClassifyConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                              weight_decay=self.weight_decay, schedule=self.schedule,
-                              clip_norm=self.clip_norm, label_smoothing=self.label_smoothing,
-                              bucket=getattr(self, "_bucket", False), patience=self.patience,
-                              threads=self.threads, workers=getattr(self, "workers", 0),
-                              progress=self.progress)
+        return replace(self.config("train"), bucket=getattr(self, "_bucket", False))
 
     def network_config(self, input_size: int, n_classes: int):  # pragma: no cover
         raise NotImplementedError
-
-    @property
-    def seed_list(self) -> list[int]:
-        return [int(self.seed) + i for i in range(int(self.seeds))]
-
-    def _check_fitted(self, what: str) -> None:
-        if not hasattr(self, "networks_"):
-            raise expected(type(self).__name__, f"a fitted model before {what}", "an unfitted one")
 
     # ------------------------------------------------------------------ training
     def _train_members(self, net_cfg, train, val, stats=None) -> None:
         """Train one network per seed on ``(x, lengths, y)`` tensors."""
         self.network_config_ = net_cfg
-        cfg = self.train_config()
+        cfg, run = self.train_config(), self.config("execution")
 
         def build():
             net = self.network_class(net_cfg)
@@ -100,9 +85,12 @@ class NeuralClassifierBase:
                 net.set_standardization(*stats)
             return net
 
-        fit_seeds(self, build, lambda net, s, c, on_epoch: train_classifier(
-            net, train, val, c, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch),
-            cfg, threads_for)
+        done = fit_seeds(self.seed_list, build, lambda net, s, r, on_epoch: train_classifier(
+            net, train, val, cfg, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch,
+            run=r), run, cfg.epochs, threads_for(build(), cfg, run.threads), self.label)
+        self.networks_, self.histories_ = done.networks, done.histories
+        self.train_seconds_, self.best_epochs_ = done.train_seconds, done.best_epochs
+        self.fit_seconds_, self.workers_ = done.seconds, done.workers
 
     def _member_proba(self, x, lengths) -> np.ndarray:
         """(S, N, K) class probabilities of every member."""
@@ -136,13 +124,8 @@ class NeuralClassifierBase:
 
         return seed_tensors(self.seed_list, self.networks_)
 
-    def _config(self) -> dict:
-        from lstmkit import __version__
-        from lstmkit.core.persistence import FORMAT_VERSION
-
-        return {"format_version": FORMAT_VERSION, "lstmkit_version": __version__,
-                "model_class": type(self).__name__, "params": self.get_params(),
-                "classes": list(self.classes_), "class_counts": list(self.class_counts_),
+    def _fitted_config(self) -> dict:
+        return {"classes": list(self.classes_), "class_counts": list(self.class_counts_),
                 "network": self.network_config_.to_dict(),
                 "train": self.train_config().to_dict(), "seeds": self.seed_list,
                 "train_seconds": self.train_seconds_, "best_epochs": self.best_epochs_,
@@ -151,54 +134,22 @@ class NeuralClassifierBase:
     def _extra_config(self) -> dict:
         return {}
 
-    def save(self, path, *, overwrite: bool = False, extra: dict | None = None):
-        """Write a run directory atomically: ``model.safetensors`` + ``config.json``
-        (+ ``extra``: file name -> writer(path))."""
-        from lstmkit.core.persistence import json_writer, weights_writer, write_run_dir
-
-        self._check_fitted("save")
-        writers = {"model.safetensors": weights_writer(self._state_tensors()),
-                   "config.json": json_writer(self._config()), **(extra or {})}
-        return write_run_dir(path, writers, overwrite=overwrite)
-
-    @classmethod
-    def _from_config(cls, config: dict, tensors: dict):
-        model = cls(**config["params"])
-        model.classes_ = list(config["classes"])
-        model.class_counts_ = list(config["class_counts"])
+    def _restore(self, config: dict, tensors: dict) -> None:
+        from lstmkit.core.config import from_dict
         from lstmkit.core.persistence import load_seed_networks
 
-        model.network_config_ = type(model.network_config(1, 2))(**config["network"])
-        model.networks_ = load_seed_networks(lambda: model.network_class(model.network_config_),
-                                             config["seeds"], tensors)
-        model.train_seconds_ = config.get("train_seconds", [])
-        model.best_epochs_ = config.get("best_epochs", [])
-        model.histories_ = []
-        model._load_extra(config, tensors)
-        return model
+        self.classes_ = list(config["classes"])
+        self.class_counts_ = list(config["class_counts"])
+        self.network_config_ = from_dict(type(self.network_config(1, 2)), config["network"])
+        self.networks_ = load_seed_networks(lambda: self.network_class(self.network_config_),
+                                            config["seeds"], tensors)
+        self.train_seconds_ = config.get("train_seconds", [])
+        self.best_epochs_ = config.get("best_epochs", [])
+        self.histories_ = []
+        self._load_extra(config, tensors)
 
     def _load_extra(self, config: dict, tensors: dict) -> None:
         pass
-
-    @classmethod
-    def load(cls, path):
-        """Load a run directory written by :meth:`save` (safetensors + JSON, never unpickles)."""
-        from lstmkit.core.persistence import read_run_dir
-
-        config, tensors = read_run_dir(path)
-        return cls.from_run_dir(config, tensors)
-
-    @classmethod
-    def from_run_dir(cls, config: dict, tensors: dict):
-        """Rebuild from the contents of a run directory (checks ``model_class``)."""
-        if config.get("model_class") != cls.__name__:
-            raise expected("Model", f"a {cls.__name__} run directory",
-                           f"model_class {config.get('model_class')!r}")
-        try:
-            return cls._from_config(config, tensors)
-        except (KeyError, TypeError) as err:
-            raise expected("Model", "a complete config.json", f"missing or bad entry {err}") \
-                from None
 
 
 # ---------------------------------------------------------------------- text report

@@ -15,63 +15,41 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lstmkit.core.config import (
+    EarlyStopping,
+    Execution,
+    OptimConfig,
+    WeightDecay,
+    check_config,
+    param,
+)
 from lstmkit.core.errors import expected
-from lstmkit.core.training import EpochLog, TrainResult, torch_threads
+from lstmkit.core.training import EpochLog, TrainResult, auto_threads, torch_threads
+from lstmkit.core.validate import choice, flag, fraction
 
 SCHEDULES = ("constant", "cosine", "onecycle")
 
 
 @dataclass
-class ClassifyConfig:
-    """Optimisation settings of a classifier (stored in ``config.json``)."""
+class ClassifyConfig(OptimConfig, EarlyStopping, WeightDecay):
+    """Optimisation settings of a classifier (stored in ``config.json``): AdamW."""
 
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 1e-3  # peak learning rate (AdamW)
-    weight_decay: float = 0.0  # AdamW's decoupled weight decay
-    schedule: str = "constant"  # constant | cosine (to 0) | onecycle (warm-up, then cosine)
-    clip_norm: float | None = 1.0  # max global gradient norm; None = no clipping
-    label_smoothing: float = 0.0
-    bucket: bool = False  # batches of similar lengths (less padding; shuffled batch order)
-    patience: int | None = None  # early stopping on val loss (needs a val split)
-    threads: int = 0  # torch threads; 0 = 1 for small models, else torch's default
-    workers: int = 0  # processes for several seeds; 0 = one per core, 1 = one after another
-    progress: bool = True
+    schedule: str = param("constant", "learning-rate schedule: constant, cosine (to 0) or "
+                          "onecycle (warm-up, then cosine)", choice(*SCHEDULES))
+    label_smoothing: float = param(0.0, "cross-entropy label smoothing", fraction)
+    # set by the text classifier (batches of similar lengths: less padding), not a choice
+    bucket: bool = param(False, "batches of similar lengths", flag, derived=True)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def validate(self, component: str = "Training") -> None:
-        for name in ("epochs", "batch_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise expected(component, f"{name} to be a positive integer", repr(v))
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0 and math.isfinite(self.lr)):
-            raise expected(component, "lr to be a positive number", repr(self.lr))
-        if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
-            raise expected(component, "weight_decay >= 0", repr(self.weight_decay))
-        if self.schedule not in SCHEDULES:
-            raise expected(component, "schedule constant, cosine or onecycle",
-                           repr(self.schedule))
-        if self.clip_norm is not None and not self.clip_norm > 0:
-            raise expected(component, "clip_norm > 0 or None", repr(self.clip_norm))
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise expected(component, "label_smoothing in [0, 1)", repr(self.label_smoothing))
-        if self.patience is not None and (isinstance(self.patience, bool)
-                                          or not isinstance(self.patience, int)
-                                          or self.patience < 1):
-            raise expected(component, "patience a positive integer or None",
-                           repr(self.patience))
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
-            raise expected(component, "workers to be 0 (one per core) or a positive integer",
-                           repr(self.workers))
+    def validate(self, component: str = "Training") -> ClassifyConfig:
+        return check_config(self, component)
 
 
-def threads_for(model: nn.Module, cfg: ClassifyConfig) -> int:
-    if cfg.threads > 0:
-        return cfg.threads
-    n_params = sum(p.numel() for p in model.parameters())
-    return 1 if n_params * cfg.batch_size < 50_000_000 else 0
+def threads_for(model: nn.Module, cfg: ClassifyConfig, threads: int = 0) -> int:
+    """Torch threads for training ``model``: ``threads`` if > 0, else 1 for small models."""
+    return auto_threads(model, threads, cfg.batch_size)
 
 
 def make_scheduler(opt, cfg: ClassifyConfig, total_steps: int):
@@ -112,14 +90,16 @@ def _batch(tensors, idx):
 
 def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None,
                      cfg: ClassifyConfig, seed: int = 0, desc: str = "train",
-                     on_epoch=None) -> TrainResult:
+                     on_epoch=None, run: Execution | None = None) -> TrainResult:
     """Train ``model`` in place on ``(x, lengths, y)`` tensors; returns history and kept epoch.
 
     History rows: ``epoch, train_loss, train_acc, lr`` (+ ``val_loss, val_acc``). With
     ``patience`` and a val split, training stops after ``patience`` epochs without a new best
     val loss and the best weights are restored. Fixed seed -> bitwise-identical on CPU.
+    ``run``: threads and progress bar (defaults: :class:`lstmkit.core.config.Execution`).
     """
     cfg.validate()
+    run = run or Execution()
     n = int(train_data[2].shape[0])
     if n == 0:
         raise expected("Training", "at least one training sequence", 0)
@@ -128,9 +108,9 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
     sched = make_scheduler(opt, cfg, cfg.epochs * math.ceil(n / cfg.batch_size))
     gen = torch.Generator().manual_seed(seed)
-    log = EpochLog(model, cfg.epochs, progress=cfg.progress, desc=desc, patience=cfg.patience,
+    log = EpochLog(model, cfg.epochs, progress=run.progress, desc=desc, patience=cfg.patience,
                    restore_best=cfg.patience is not None, on_epoch=on_epoch)
-    with torch_threads(threads_for(model, cfg)):
+    with torch_threads(threads_for(model, cfg, run.threads)):
         for epoch in range(1, cfg.epochs + 1):
             model.train()
             total, correct = 0.0, 0

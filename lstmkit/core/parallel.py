@@ -22,7 +22,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 _TASK: Callable[[int], Any] | None = None  # what forked children run (inherited, not pickled)
@@ -143,34 +143,42 @@ def train_seeds(build: Callable[[], Any], train_one: Callable[..., Any], seeds: 
     return out
 
 
-def fit_seeds(owner, build: Callable[[], Any], train_fn: Callable[..., Any], cfg,
-              threads_of: Callable[[Any, Any], int]) -> None:
-    """Train ``owner.seed_list`` networks and store them on ``owner`` (a forecaster or a
-    classifier): ``networks_``, ``histories_``, ``train_seconds_``, ``best_epochs_``,
-    ``fit_seconds_`` (wall time, all seeds) and ``workers_``.
+@dataclass
+class SeedFit:
+    """What :func:`fit_seeds` returns: one network, history and timing per seed."""
 
-    ``train_fn(net, seed, cfg, on_epoch) -> TrainResult``; ``threads_of(net, cfg)`` is the
-    torch thread count its loop would use (workers only when that is 1). With workers, one
-    bar over every epoch of every seed replaces the per-seed bars.
+    networks: list
+    histories: list[list[dict]]
+    train_seconds: list[float]  # each seed's own training time
+    best_epochs: list[int]
+    seconds: float  # wall time for all seeds (side by side with workers)
+    workers: int
+
+
+def fit_seeds(seeds: list[int], build: Callable[[], Any], train_fn: Callable[..., Any], run,
+              epochs: int, threads: int, label: str = "model") -> SeedFit:
+    """Train one ``build()`` network per seed with ``train_fn(net, seed, run, on_epoch) ->
+    TrainResult``, side by side in ``run.workers`` processes where that helps.
+
+    ``threads`` is the torch thread count the loop would use for one network (0: torch's
+    default): a model big enough for intra-op threads keeps them and the seeds run one after
+    another. With workers, one bar over every epoch of every seed replaces the per-seed bars.
     """
     from lstmkit.core.training import seed_bar
 
-    seeds = owner.seed_list
-    workers = seed_workers(cfg.workers, len(seeds))
-    if workers > 1 and threads_of(build(), cfg) != 1:
-        workers = 1  # a model big enough for intra-op threads keeps them
+    workers = seed_workers(run.workers, len(seeds))
+    if workers > 1 and threads != 1:
+        workers = 1
     bar = None
     if workers > 1:
-        bar = seed_bar(cfg, len(seeds), f"{owner.label} seeds")
-        cfg = replace(cfg, progress=False)
+        bar = seed_bar(run.progress, len(seeds), epochs, f"{label} seeds")
+        run = replace(run, progress=False)
     t0 = time.perf_counter()
-    done = train_seeds(build, lambda net, s, on_epoch: train_fn(net, s, cfg, on_epoch), seeds,
+    done = train_seeds(build, lambda net, s, on_epoch: train_fn(net, s, run, on_epoch), seeds,
                        workers, bar)
-    owner.fit_seconds_ = time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
     if bar is not None:
         bar.close()
-    owner.networks_ = [net for net, _ in done]
-    owner.histories_ = [r.history for _, r in done]
-    owner.train_seconds_ = [r.seconds for _, r in done]
-    owner.best_epochs_ = [r.best_epoch for _, r in done]
-    owner.workers_ = workers
+    return SeedFit([net for net, _ in done], [r.history for _, r in done],
+                   [r.seconds for _, r in done], [r.best_epoch for _, r in done], seconds,
+                   workers)

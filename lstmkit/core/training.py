@@ -42,26 +42,23 @@ def torch_threads(n: int):
         torch.set_num_threads(old)
 
 
-def auto_threads(model: nn.Module, cfg) -> int:
-    """1 thread for small models (measured faster on 2 cores), else torch's default."""
-    if cfg.threads > 0:
-        return cfg.threads
+def auto_threads(model: nn.Module, threads: int, batch_size: int) -> int:
+    """``threads`` if > 0; else 1 thread for small models (measured faster on 2 cores) and
+    torch's default (0) for large ones."""
+    if threads > 0:
+        return threads
     n_params = sum(p.numel() for p in model.parameters())
-    return 1 if n_params * cfg.batch_size < 50_000_000 else 0
+    return 1 if n_params * batch_size < 50_000_000 else 0
 
 
-def _show_progress(cfg) -> bool:
-    return cfg.progress and sys.stderr.isatty()
-
-
-def seed_bar(cfg, n_seeds: int, desc: str):
+def seed_bar(progress: bool, n_seeds: int, epochs: int, desc: str):
     """One tqdm bar over every epoch of every seed trained in worker processes (None when
-    progress is off)."""
-    if not _show_progress(cfg):
+    progress is off or stderr is no terminal)."""
+    if not (progress and sys.stderr.isatty()):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=n_seeds * cfg.epochs, desc=desc, leave=False, dynamic_ncols=True)
+    return tqdm(total=n_seeds * epochs, desc=desc, leave=False, dynamic_ncols=True)
 
 
 class EpochLog:

@@ -18,7 +18,7 @@ from lstmkit.forecast.data import load_frame
 def _fit(frame, targets, features, test, val=0, **kw):
     t0 = time.perf_counter()
     model = NeuralForecaster(progress=False, **kw)
-    model.fit(frame, targets=targets, features=features, test=test, val=val)
+    model.fit(frame, target=targets, features=features, test=test, val=val)
     rep = model.evaluate()
     rep["seconds"] = time.perf_counter() - t0
     return model, rep

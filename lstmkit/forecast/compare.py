@@ -35,7 +35,7 @@ class Comparison:
     def fit(self, frame, targets, features, *, test, val=0, fillna=None) -> Comparison:
         for name, model in self.models.items():
             t0 = time.perf_counter()
-            model.fit(frame, targets=targets, features=features, test=test, val=val,
+            model.fit(frame, target=targets, features=features, test=test, val=val,
                       fillna=fillna)
             self.seconds[name] = time.perf_counter() - t0
             self.reports[name] = model.evaluate()

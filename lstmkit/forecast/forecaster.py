@@ -8,21 +8,21 @@ next to the naive (last value) forecast on the same windows.
 
     >>> from lstmkit import LSTMForecaster
     >>> f = LSTMForecaster(lookback=10, horizon=1, hidden_size=64, epochs=200)
-    >>> f.fit(frame, targets=["CO2"], test=100)          # doctest: +SKIP
+    >>> f.fit(frame, target=["CO2"], test=100)          # doctest: +SKIP
     >>> f.evaluate()["aggregate"]["normalized"]["overall"]["mse"]   # doctest: +SKIP
     >>> f.predict()                                       # next K rows  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import pandas as pd
 
 from lstmkit.core.aggregate import aggregate
 from lstmkit.core.errors import expected
+from lstmkit.core.estimator import Estimator
 from lstmkit.forecast.baselines import NaiveBaseline
+from lstmkit.forecast.config import WindowConfig
 from lstmkit.forecast.data import (
     Windows,
     fill_missing,
@@ -35,7 +35,7 @@ from lstmkit.forecast.data.io import select_columns
 from lstmkit.forecast.metrics import compute_metrics, naive_mae_scale
 
 
-class Forecaster:
+class Forecaster(Estimator):
     """Base class: data preparation, evaluation and persistence shared by all models.
 
     Subclasses implement ``_fit_prepared(p)`` (train on :class:`lstmkit.forecast.data.Prepared`)
@@ -44,35 +44,28 @@ class Forecaster:
     """
 
     label = "model"
+    sections = {"window": WindowConfig}
+    positional = ("lookback", "horizon")
+    fitted_attr = "targets_"
 
-    def __init__(self, lookback: int = 10, horizon: int = 1, *, scaler: str = "standard",
-                 stride: int = 1):
-        self.lookback = lookback
-        self.horizon = horizon
-        self.scaler = scaler
-        self.stride = stride
-
-    # ------------------------------------------------------------------ params
-    def get_params(self) -> dict:
-        """The constructor arguments (sklearn convention), JSON-serialisable."""
-        sig = inspect.signature(type(self).__init__)
-        return {k: getattr(self, k) for k in sig.parameters if k != "self"}
-
-    def _check_fitted(self, what: str) -> None:
-        if not hasattr(self, "targets_"):
-            raise expected(type(self).__name__, f"a fitted model before {what}", "an unfitted one")
+    def _store_seeds(self, done) -> None:
+        """Keep what :func:`lstmkit.core.parallel.fit_seeds` trained."""
+        self.networks_, self.histories_ = done.networks, done.histories
+        self.train_seconds_, self.best_epochs_ = done.train_seconds, done.best_epochs
+        self.fit_seconds_, self.workers_ = done.seconds, done.workers
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data, targets=None, features=None, *, test=0, val=0, fillna=None):
+    def fit(self, data, target=None, features=None, *, test=0.2, val=0, fillna=None):
         """Fit on ``data`` (DataFrame, array, path or bundled dataset name).
 
-        ``targets`` / ``features`` default to every column. ``test`` and ``val`` are row
-        counts or fractions taken from the end of the series (test last); the test rows
-        are held out for :meth:`evaluate`, the val rows drive early stopping.
+        ``target`` (one column name, or several) and ``features`` default to every column.
+        ``test`` and ``val`` are row counts or fractions taken from the end of the series
+        (test last; the defaults are the CLI's: 20% test, no val); the test rows are held out
+        for :meth:`evaluate`, the val rows drive early stopping.
         """
         frame = load_frame(data)
         columns = [str(c) for c in frame.columns]
-        targets = columns if targets is None else _as_list(targets)
+        targets = columns if target is None else _as_list(target)
         features = columns if features is None else _as_list(features)
         if fillna:
             frame = fill_missing(frame, sorted(set(features) | set(targets)), fillna)
@@ -174,15 +167,8 @@ class Forecaster:
         """Learned tensors to store in ``model.safetensors``."""
         return {}
 
-    def _config(self) -> dict:
-        from lstmkit import __version__
-        from lstmkit.core.persistence import FORMAT_VERSION
-
+    def _fitted_config(self) -> dict:
         return {
-            "format_version": FORMAT_VERSION,
-            "lstmkit_version": __version__,
-            "model_class": type(self).__name__,
-            "params": self.get_params(),
             "schema": {"features": self.features_, "targets": self.targets_,
                        "lookback": self.lookback, "horizon": self.horizon,
                        "stride": self.stride},
@@ -199,35 +185,17 @@ class Forecaster:
     def _load_state(self, config: dict, tensors: dict) -> None:
         """Restore learned state from ``config`` and ``tensors`` (inverse of save)."""
 
-    def save(self, path, *, overwrite: bool = False, extra: dict | None = None):
-        """Write a run directory atomically: ``model.safetensors`` + ``config.json``
-        (+ ``extra``: file name -> writer(path))."""
-        from lstmkit.core.persistence import json_writer, weights_writer, write_run_dir
-
-        self._check_fitted("save")
-        writers = {"model.safetensors": weights_writer(self._state_tensors()),
-                   "config.json": json_writer(self._config()), **(extra or {})}
-        return write_run_dir(path, writers, overwrite=overwrite)
-
-    @classmethod
-    def from_run_dir(cls, config: dict, tensors: dict):
-        """Rebuild from the contents of a run directory (see :func:`lstmkit.load`)."""
+    def _restore(self, config: dict, tensors: dict) -> None:
         from lstmkit.forecast.data import scaler_from_dict
 
-        try:
-            model = cls(**config["params"])
-            schema = config["schema"]
-            model.features_, model.targets_ = schema["features"], schema["targets"]
-            model.x_scaler_ = scaler_from_dict(config["x_scaler"])
-            model.y_scaler_ = scaler_from_dict(config["y_scaler"])
-            model.mase_scale_ = config["mase_scale"]
-            model.split_rows_ = config.get("split_rows")
-        except (KeyError, TypeError) as err:
-            raise expected("Model", "a complete config.json",
-                           f"missing or bad entry {err}") from None
-        model.test_windows_ = None
-        model._load_state(config, tensors)
-        return model
+        schema = config["schema"]
+        self.features_, self.targets_ = list(schema["features"]), list(schema["targets"])
+        self.x_scaler_ = scaler_from_dict(config["x_scaler"])
+        self.y_scaler_ = scaler_from_dict(config["y_scaler"])
+        self.mase_scale_ = config["mase_scale"]
+        self.split_rows_ = config.get("split_rows")
+        self.test_windows_ = None
+        self._load_state(config, tensors)
 
 
 def _skill(model: dict, naive: dict) -> dict:

@@ -6,13 +6,13 @@ that dominates small recurrent models. Small models also run on one thread:
 on a 2-core machine, intra-op threading costs more than it gives for matmuls of
 a few thousand elements (``benchmarks/gas_furnace_speed.py`` measures both).
 A plain LSTM forecaster's step (forward, loss, BPTT, Adam) runs as one call of the fused
-C++ kernel of :mod:`lstmkit.forecast.fused_step` when it is available (``TrainConfig.kernel``).
+C++ kernel of :mod:`lstmkit.forecast.fused_step` when it is available
+(``ForecastExecution.kernel``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -20,50 +20,13 @@ from torch import nn
 
 from lstmkit.core.errors import expected
 from lstmkit.core.training import EpochLog, TrainResult, auto_threads, torch_threads
+from lstmkit.forecast.config import ForecastExecution, TrainConfig
 
 LOSSES = {
     "mse": F.mse_loss,
     "mae": F.l1_loss,
     "huber": F.huber_loss,
 }
-
-
-@dataclass
-class TrainConfig:
-    """Optimisation settings (stored in ``config.json``)."""
-
-    epochs: int = 200
-    batch_size: int = 32
-    lr: float = 1e-3  # Adam learning rate
-    loss: str = "mse"  # mse | mae | huber
-    clip_norm: float | None = None  # max global gradient norm; None = no clipping
-    patience: int | None = None  # early stopping on val loss; None = fixed epochs
-    threads: int = 0  # torch threads while training; 0 = auto (1 for small models)
-    workers: int = 0  # processes for several seeds; 0 = one per core, 1 = one after another
-    kernel: str = "auto"  # auto: fused C++ step where it applies (lstmkit.nn.fused); torch
-    progress: bool = True  # tqdm bar (also needs a terminal on stderr)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def validate(self) -> None:
-        for name in ("epochs", "batch_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise expected("Training", f"{name} to be a positive integer", v)
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0 and math.isfinite(self.lr)):
-            raise expected("Training", "lr to be a positive number", self.lr)
-        if self.loss not in LOSSES:
-            raise expected("Training", "loss mse, mae or huber", repr(self.loss))
-        if self.clip_norm is not None and not self.clip_norm > 0:
-            raise expected("Training", "clip_norm > 0 or None", self.clip_norm)
-        if self.kernel not in ("auto", "torch"):
-            raise expected("Training", "kernel auto or torch", repr(self.kernel))
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
-            raise expected("Training", "workers to be 0 (one per core) or a positive integer",
-                           self.workers)
-        if self.patience is not None and (not isinstance(self.patience, int) or self.patience < 1):
-            raise expected("Training", "patience to be a positive integer or None", self.patience)
 
 
 def train(
@@ -74,6 +37,7 @@ def train(
     seed: int = 0,
     desc: str = "train",
     on_epoch=None,
+    run: ForecastExecution | None = None,
 ) -> TrainResult:
     """Train ``model`` in place; returns the history and the kept epoch.
 
@@ -82,9 +46,11 @@ def train(
     (``model(*inputs)``). With ``cfg.patience`` set and a validation split, training
     stops after ``patience`` epochs without a new best validation loss and the best
     weights are restored. A fixed ``seed`` gives bitwise-identical results on CPU.
-    ``on_epoch(row)``, if given, is called with each epoch's history row.
+    ``on_epoch(row)``, if given, is called with each epoch's history row. ``run``: threads,
+    progress bar and kernel (defaults: :class:`ForecastExecution`).
     """
     cfg.validate()
+    run = (run or ForecastExecution()).validate()
     loss_fn = LOSSES[cfg.loss]
     *inputs, target = train_xy
     n = target.shape[0]
@@ -93,12 +59,12 @@ def train(
     gen = torch.Generator().manual_seed(seed)
     params = [p for p in model.parameters() if p.requires_grad]
     use_val = val_xy is not None and val_xy[-1].shape[0] > 0
-    fused = fused_step(model, train_xy, cfg)  # None: autograd + torch.optim.Adam
+    fused = fused_step(model, train_xy, cfg, run.kernel)  # None: autograd + torch.optim.Adam
     if fused is None:
         opt = torch.optim.Adam(params, lr=cfg.lr, fused=True)  # one kernel per step
-    log = EpochLog(model, cfg.epochs, progress=cfg.progress, desc=desc, patience=cfg.patience,
+    log = EpochLog(model, cfg.epochs, progress=run.progress, desc=desc, patience=cfg.patience,
                    restore_best=cfg.patience is not None, on_epoch=on_epoch)
-    with torch_threads(auto_threads(model, cfg)):
+    with torch_threads(auto_threads(model, run.threads, cfg.batch_size)):
         for epoch in range(1, cfg.epochs + 1):
             model.train()
             perm = torch.randperm(n, generator=gen)
@@ -135,11 +101,11 @@ def train(
     return log.result()
 
 
-def fused_step(model: nn.Module, train_xy: tuple, cfg: TrainConfig):
-    """A :class:`lstmkit.forecast.fused_step.FusedStep` for ``model`` when ``cfg.kernel`` is
+def fused_step(model: nn.Module, train_xy: tuple, cfg: TrainConfig, kernel: str = "auto"):
+    """A :class:`lstmkit.forecast.fused_step.FusedStep` for ``model`` when ``kernel`` is
     auto, the network is a plain LSTM -> Linear forecaster and the C++ kernel builds; else
     None (autograd + ``torch.optim.Adam``)."""
-    if cfg.kernel != "auto" or len(train_xy) != 3:
+    if kernel != "auto" or len(train_xy) != 3:
         return None
     from lstmkit.forecast import fused_step as fs
 

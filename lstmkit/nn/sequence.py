@@ -24,13 +24,17 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from lstmkit.core.config import check_config, param, shape
 from lstmkit.core.errors import expected
-from lstmkit.nn import Recurrent
+from lstmkit.core.validate import choice, nonnegative_int
+from lstmkit.nn.config import EncoderConfig
+from lstmkit.nn.layer import Recurrent
 
 POOLINGS = ("last", "mean", "max", "mean+max")
 CELLS = ("lstm", "gru", "rnn")
@@ -38,29 +42,29 @@ HAS_BIDIRECTIONAL = "bidirectional" in inspect.signature(Recurrent).parameters
 
 
 @dataclass
-class NetConfig:
+class SequenceNetConfig(EncoderConfig):
     """Everything needed to rebuild a :class:`SequenceNet` (stored in ``config.json``)."""
 
-    cell: str = "lstm"  # lstm | gru | rnn
-    input_size: int = 1  # C channels per step (ignored when vocab_size > 0)
-    n_classes: int = 2  # K
-    hidden_size: int = 64  # H
-    num_layers: int = 1
-    bidirectional: bool = False
-    pooling: str = "last"  # last | mean | max | mean+max
-    dropout: float = 0.0  # between recurrent layers, on the embeddings and before the head
-    activation: str = "tanh"  # tanh | relu (relu runs on the transcribed cells)
-    vocab_size: int = 0  # > 0: inputs are token ids (0 = padding) -> Embedding
-    embed_size: int = 0
+    CELLS: ClassVar[tuple[str, ...]] = CELLS
+
+    pooling: str = param("last", "how the encoder's outputs become one vector: the last "
+                         "valid step, the mean, the max, or mean and max side by side",
+                         choice(*POOLINGS))
+    # set by fit from the data (shapes, not hyperparameters)
+    input_size: int = shape(1, "C: channels per step (ignored when vocab_size > 0)")
+    n_classes: int = shape(2, "K: classes")
+    vocab_size: int = param(0, "> 0: inputs are token ids (0 = padding) -> Embedding",
+                            nonnegative_int, derived=True)
+    embed_size: int = param(0, "embedding size with a vocabulary", nonnegative_int,
+                            derived=True)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def validate(self, component: str = "SequenceNet") -> None:
-        if self.cell not in CELLS:
-            raise expected(component, "cell lstm, gru or rnn", repr(self.cell))
-        if self.pooling not in POOLINGS:
-            raise expected(component, "pooling last, mean, max or mean+max", repr(self.pooling))
+        check_config(self, component)
+
+    def check(self, component: str) -> None:
         if self.bidirectional and not HAS_BIDIRECTIONAL:
             raise expected(component, "bidirectional=False (this lstmkit.nn.Recurrent has no "
                            "bidirectional option)", "bidirectional=True")
@@ -71,7 +75,7 @@ class NetConfig:
 class SequenceNet(nn.Module):
     """Recurrent encoder + masked pooling + linear head; see the module docstring."""
 
-    def __init__(self, cfg: NetConfig):
+    def __init__(self, cfg: SequenceNetConfig):
         super().__init__()
         cfg.validate()
         self.cfg = cfg
@@ -152,3 +156,6 @@ class SequenceNet(nn.Module):
 def _mask(lengths: Tensor, T: int) -> Tensor:
     """(B, T) boolean: True at valid steps."""
     return torch.arange(T, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
+
+
+

@@ -13,64 +13,47 @@ logistic regression, fitted on the same training texts and scored on the same te
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
 from lstmkit.core.classifier import NeuralClassifierBase, classification_metrics
+from lstmkit.core.classifier_training import ClassifyConfig
+from lstmkit.core.config import EnsembleConfig
 from lstmkit.core.errors import expected
 from lstmkit.core.labels import encode_labels, stratified_split
-from lstmkit.nn.sequence import NetConfig, SequenceNet
+from lstmkit.nn.sequence import SequenceNet, SequenceNetConfig
+from lstmkit.text.config import TextInputConfig
 from lstmkit.text.data import Vocabulary, encode_texts, load_labelled_text, tokenize
 
 
 class TextClassifier(NeuralClassifierBase):
     """Embedding + recurrent encoder + pooling + linear, trained with cross-entropy.
 
-    Args:
-        min_count, max_vocab: vocabulary of the training texts (rarer words -> ``<unk>``).
-        max_len: tokens kept per text (the rest is cut).
-        lower: lower-case before tokenizing.
-        embed_size: embedding width; other arguments as :class:`SequenceClassifier`
-            (default: bidirectional LSTM, max pooling).
+    Its parameters are those of :class:`~lstmkit.classify.classifier.SequenceClassifier`'s
+    network, optimiser and ensemble (default here: bidirectional LSTM, max pooling), with
+    :class:`~lstmkit.text.config.TextInputConfig` (embed_size, min_count, max_vocab,
+    max_len, lower) in place of channel standardisation.
     """
 
     network_class = SequenceNet
+    sections = {"network": SequenceNetConfig, "input": TextInputConfig,
+                "train": ClassifyConfig, "ensemble": EnsembleConfig}
+    defaults = {**NeuralClassifierBase.defaults, "embed_size": 100, "bidirectional": True,
+                "pooling": "max", "dropout": 0.3, "max_vocab": 30000, "lower": True,
+                "epochs": 5, "lr": 2e-3}
 
     _bucket = True  # texts vary in length: batches of similar lengths
-    _int_params = ("hidden_size", "num_layers", "epochs", "batch_size", "seeds", "min_count",
-                   "max_len", "embed_size")
-
-    def __init__(self, *, cell: str = "lstm", embed_size: int = 100, hidden_size: int = 64,
-                 num_layers: int = 1, bidirectional: bool = True, pooling: str = "max",
-                 dropout: float = 0.3, min_count: int = 2, max_vocab: int | None = 30000,
-                 max_len: int = 60, lower: bool = True, epochs: int = 5, batch_size: int = 64,
-                 lr: float = 2e-3, weight_decay: float = 0.0, schedule: str = "constant",
-                 clip_norm: float | None = 1.0, label_smoothing: float = 0.0,
-                 patience: int | None = None, seeds: int = 1, seed: int = 0, threads: int = 0,
-                 workers: int = 0, progress: bool = True):
-        self.cell, self.embed_size, self.hidden_size = cell, embed_size, hidden_size
-        self.num_layers, self.bidirectional, self.pooling = num_layers, bidirectional, pooling
-        self.dropout, self.min_count, self.max_vocab = dropout, min_count, max_vocab
-        self.max_len, self.lower = max_len, lower
-        self.epochs, self.batch_size, self.lr, self.weight_decay = epochs, batch_size, lr, \
-            weight_decay
-        self.schedule, self.clip_norm, self.label_smoothing = schedule, clip_norm, \
-            label_smoothing
-        self.patience, self.seeds, self.seed = patience, seeds, seed
-        self.threads, self.workers, self.progress = threads, workers, progress
-        self._validate()
 
     @property
     def label(self) -> str:  # type: ignore[override]
         bi = "Bi" if self.bidirectional else ""
         return f"{bi}{self.cell.upper()}({self.hidden_size}, {self.pooling})"
 
-    def network_config(self, input_size: int, n_classes: int) -> NetConfig:
-        return NetConfig(cell=self.cell, input_size=self.embed_size, n_classes=n_classes,
-                         hidden_size=self.hidden_size, num_layers=self.num_layers,
-                         bidirectional=bool(self.bidirectional), pooling=self.pooling,
-                         dropout=float(self.dropout), vocab_size=max(input_size, 2),
-                         embed_size=self.embed_size)
+    def network_config(self, input_size: int, n_classes: int) -> SequenceNetConfig:
+        return replace(self.config("network"), input_size=self.embed_size, n_classes=n_classes,
+                       vocab_size=max(input_size, 2), embed_size=self.embed_size)
 
     # ------------------------------------------------------------------ fit
     def fit(self, texts, labels=None, *, test=0.2, val=0.1, split_seed: int = 0):
@@ -100,7 +83,7 @@ class TextClassifier(NeuralClassifierBase):
         pick = lambda ii: ([texts[i] for i in ii], y[ii])
         (tr_x, tr_y), (va_x, va_y) = pick(idx), pick(val_idx)
         self.test_texts_, self.test_y_ = pick(test_idx) if len(test_idx) else (None, None)
-        self.vocab_ = Vocabulary.build((tokenize(t, "word", self.lower) for t in tr_x),
+        self.vocab_ = Vocabulary.build((tokenize(t, "word", bool(self.lower)) for t in tr_x),
                                        self.min_count, self.max_vocab)
         self.class_counts_ = np.bincount(tr_y, minlength=len(self.classes_)).tolist()
         self.split_sizes_ = [len(tr_y), len(va_y), len(test_idx)]
@@ -111,7 +94,7 @@ class TextClassifier(NeuralClassifierBase):
         return self
 
     def _tensors(self, texts, y=None):
-        X, lengths = encode_texts(texts, self.vocab_, self.max_len, "word", self.lower)
+        X, lengths = encode_texts(texts, self.vocab_, self.max_len, "word", bool(self.lower))
         y = np.zeros(len(texts), dtype=np.int64) if y is None else y
         return torch.as_tensor(X), torch.as_tensor(lengths), torch.as_tensor(y)
 

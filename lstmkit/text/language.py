@@ -17,15 +17,18 @@ Kneser-Ney n-gram model (:mod:`lstmkit.text.ngram`) on the same streams and voca
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import replace
 
 import numpy as np
 import torch
 from torch import nn
 
+from lstmkit.core.config import SeedConfig
 from lstmkit.core.errors import expected
+from lstmkit.core.estimator import Estimator
 from lstmkit.core.training import torch_threads
 from lstmkit.nn import Recurrent
+from lstmkit.text.config import LMConfig, LMTokens, LMTrainConfig, NgramConfig
 from lstmkit.text.data import (
     EOS,
     Vocabulary,
@@ -36,25 +39,9 @@ from lstmkit.text.data import (
     tokenize,
 )
 from lstmkit.text.ngram import KneserNey
-from lstmkit.text.training import LMTrainConfig, perplexity, train_lm
+from lstmkit.text.training import perplexity, train_lm
 
 SPECIAL = ("<pad>", "<unk>", EOS)
-
-
-@dataclass
-class LMConfig:
-    """Everything needed to rebuild an :class:`LMNet` (stored in ``config.json``)."""
-
-    vocab_size: int = 2
-    cell: str = "lstm"
-    embed_size: int = 200
-    hidden_size: int = 200
-    num_layers: int = 2
-    dropout: float = 0.3
-    tie_weights: bool = True
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class LMNet(nn.Module):
@@ -96,57 +83,25 @@ class LMNet(nn.Module):
                            f"missing {missing[:3]}, unexpected {unexpected[:3]}")
 
 
-class LanguageModel:
+class LanguageModel(Estimator):
     """Word- or character-level recurrent language model with an n-gram baseline.
 
-    Args:
-        level: ``word`` (words and punctuation; ``<eos>`` ends each line) or ``char``.
-        min_count, max_vocab: word vocabulary (rarer words -> ``<unk>``).
-        lower: lower-case the text (default: True for words, False for characters).
-        cell, embed_size, hidden_size, num_layers, dropout, tie_weights: the network.
-        epochs, batch_size, bptt, lr, clip_norm, lr_decay: see
-            :class:`lstmkit.text.training.LMTrainConfig`.
-        ngram_order: order of the Kneser-Ney baseline.
+    Its parameters are the fields of :class:`~lstmkit.text.config.LMTokens` (level,
+    min_count, max_vocab, lower), :class:`~lstmkit.text.config.LMConfig` (cell, embed_size,
+    hidden_size, num_layers, dropout, tie_weights),
+    :class:`~lstmkit.text.config.LMTrainConfig` (epochs, batch_size, bptt, lr, clip_norm,
+    weight_decay, lr_decay), :class:`~lstmkit.text.config.NgramConfig` (ngram_order),
+    ``seed``, and the execution settings (threads, progress; never saved).
     """
 
-    def __init__(self, *, level: str = "word", min_count: int = 2, max_vocab: int | None = None,
-                 lower: bool | None = None, cell: str = "lstm", embed_size: int = 200,
-                 hidden_size: int = 200, num_layers: int = 2, dropout: float = 0.3,
-                 tie_weights: bool = True, epochs: int = 10, batch_size: int = 32,
-                 bptt: int = 35, lr: float = 2e-3, clip_norm: float = 0.5,
-                 lr_decay: float = 0.25, ngram_order: int = 3, seed: int = 0,
-                 threads: int = 0, progress: bool = True):
-        name = type(self).__name__
-        if level not in ("word", "char"):
-            raise expected(name, "level word or char", repr(level))
-        if cell not in ("lstm", "gru", "rnn"):
-            raise expected(name, "cell lstm, gru or rnn", repr(cell))
-        for key, v in (("min_count", min_count), ("embed_size", embed_size),
-                       ("hidden_size", hidden_size), ("num_layers", num_layers),
-                       ("ngram_order", ngram_order)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise expected(name, f"{key} to be a positive integer", repr(v))
-        if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-            raise expected(name, "dropout in [0, 1)", repr(dropout))
-        self.level, self.min_count, self.max_vocab = level, min_count, max_vocab
-        self.lower = (level == "word") if lower is None else bool(lower)
-        self.cell, self.embed_size, self.hidden_size = cell, embed_size, hidden_size
-        self.num_layers, self.dropout, self.tie_weights = num_layers, dropout, tie_weights
-        self.epochs, self.batch_size, self.bptt, self.lr = epochs, batch_size, bptt, lr
-        self.clip_norm, self.lr_decay, self.ngram_order = clip_norm, lr_decay, ngram_order
-        self.seed, self.threads, self.progress = seed, threads, progress
-        self.train_config().validate(name)
-
-    def get_params(self) -> dict:
-        keys = ("level", "min_count", "max_vocab", "lower", "cell", "embed_size", "hidden_size",
-                "num_layers", "dropout", "tie_weights", "epochs", "batch_size", "bptt", "lr",
-                "clip_norm", "lr_decay", "ngram_order", "seed", "threads", "progress")
-        return {k: getattr(self, k) for k in keys}
+    sections = {"tokens": LMTokens, "network": LMConfig, "train": LMTrainConfig,
+                "baseline": NgramConfig, "seeding": SeedConfig}
+    defaults = {"hidden_size": 200, "num_layers": 2, "dropout": 0.3, "epochs": 10,
+                "lr": 2e-3, "clip_norm": 0.5}
+    fitted_attr = "net_"
 
     def train_config(self) -> LMTrainConfig:
-        return LMTrainConfig(epochs=self.epochs, batch_size=self.batch_size, bptt=self.bptt,
-                             lr=self.lr, clip_norm=self.clip_norm, lr_decay=self.lr_decay,
-                             threads=self.threads, progress=self.progress)
+        return self.config("train")
 
     @property
     def label(self) -> str:
@@ -154,14 +109,11 @@ class LanguageModel:
 
     # ------------------------------------------------------------------ data
     def _tokens(self, line: str) -> list[str]:
-        return tokenize(line, self.level, self.lower)
+        return tokenize(line, self.level, self.config("tokens").lowercase())
 
     def _ids(self, lines) -> torch.Tensor:
-        return torch.as_tensor(stream(lines, self.vocab_, self.level, self.lower))
-
-    def _check_fitted(self, what: str) -> None:
-        if not hasattr(self, "net_"):
-            raise expected(type(self).__name__, f"a fitted model before {what}", "an unfitted one")
+        return torch.as_tensor(stream(lines, self.vocab_, self.level,
+                                      self.config("tokens").lowercase()))
 
     # ------------------------------------------------------------------ fit
     def fit(self, corpus, *, val: float = 0.1, test: float = 0.1):
@@ -178,13 +130,11 @@ class LanguageModel:
         tr, va, te = self._ids(train), self._ids(val_lines), self._ids(test_lines)
         self.split_tokens_ = [int(tr.numel()), int(va.numel()), int(te.numel())]
         self.test_ids_ = te if te.numel() > 1 else None
-        self.net_config_ = LMConfig(len(self.vocab_), self.cell, self.embed_size,
-                                    self.hidden_size, self.num_layers, float(self.dropout),
-                                    bool(self.tie_weights))
+        self.net_config_ = replace(self.config("network"), vocab_size=len(self.vocab_))
         torch.manual_seed(self.seed)
         self.net_ = LMNet(self.net_config_)
         result = train_lm(self.net_, tr, va if va.numel() > 1 else None, self.train_config(),
-                          seed=self.seed, desc=self.label)
+                          seed=self.seed, desc=self.label, run=self.config("execution"))
         self.history_, self.best_epoch_ = result.history, result.best_epoch
         self.train_seconds_ = result.seconds
         self.ngram_ = KneserNey(self.ngram_order, len(self.vocab_)).fit(tr.numpy())
@@ -310,54 +260,26 @@ class LanguageModel:
         return prompt + sep + detokenize(out, self.level)
 
     # ------------------------------------------------------------------ persistence
-    def _config(self) -> dict:
-        from lstmkit import __version__
-        from lstmkit.core.persistence import FORMAT_VERSION
+    def _state_tensors(self) -> dict:
+        return self.net_.weights()  # the n-gram baseline is not stored (metrics.json has it)
 
-        return {"format_version": FORMAT_VERSION, "lstmkit_version": __version__,
-                "model_class": type(self).__name__, "params": self.get_params(),
-                "network": self.net_config_.to_dict(), "train": self.train_config().to_dict(),
+    def _fitted_config(self) -> dict:
+        return {"network": self.net_config_.to_dict(), "train": self.train_config().to_dict(),
                 "vocab": self.vocab_.to_dict(), "corpus": self.corpus_,
                 "split_tokens": self.split_tokens_, "best_epoch": self.best_epoch_,
                 "train_seconds": self.train_seconds_, "val_ppl": self.val_ppl_}
 
-    def save(self, path, *, overwrite: bool = False, extra: dict | None = None):
-        """Write a run directory atomically: ``model.safetensors`` + ``config.json`` (+ extra).
-        The n-gram baseline is not stored (its perplexity goes to ``metrics.json``)."""
-        from lstmkit.core.persistence import json_writer, weights_writer, write_run_dir
+    def _restore(self, config: dict, tensors: dict) -> None:
+        from lstmkit.core.config import from_dict
 
-        self._check_fitted("save")
-        writers = {"model.safetensors": weights_writer(self.net_.weights()),
-                   "config.json": json_writer(self._config()), **(extra or {})}
-        return write_run_dir(path, writers, overwrite=overwrite)
-
-    @classmethod
-    def load(cls, path) -> LanguageModel:
-        """Load a run directory written by :meth:`save` (never unpickles)."""
-        from lstmkit.core.persistence import read_run_dir
-
-        return cls.from_run_dir(*read_run_dir(path))
-
-    @classmethod
-    def from_run_dir(cls, config: dict, tensors: dict) -> LanguageModel:
-        """Rebuild from the contents of a run directory (see :func:`lstmkit.load`)."""
-        if config.get("model_class") != cls.__name__:
-            raise expected("Model", "a LanguageModel run directory (lstmkit text fit)",
-                           f"model_class {config.get('model_class')!r}")
-        try:
-            model = cls(**config["params"])
-            model.vocab_ = Vocabulary.from_dict(config["vocab"])
-            model.net_config_ = LMConfig(**config["network"])
-            model.corpus_ = config.get("corpus")
-            model.split_tokens_ = config.get("split_tokens")
-            model.best_epoch_ = config.get("best_epoch")
-            model.train_seconds_ = config.get("train_seconds")
-            model.val_ppl_ = config.get("val_ppl")
-        except (KeyError, TypeError) as err:
-            raise expected("Model", "a complete config.json", f"missing or bad entry {err}") \
-                from None
-        model.net_ = LMNet(model.net_config_)
-        model.net_.load_weights(tensors)
-        model.net_.eval()
-        model.test_ids_, model.ngram_, model.history_ = None, None, []
-        return model
+        self.vocab_ = Vocabulary.from_dict(config["vocab"])
+        self.net_config_ = from_dict(LMConfig, config["network"])
+        self.corpus_ = config.get("corpus")
+        self.split_tokens_ = config.get("split_tokens")
+        self.best_epoch_ = config.get("best_epoch")
+        self.train_seconds_ = config.get("train_seconds")
+        self.val_ppl_ = config.get("val_ppl")
+        self.net_ = LMNet(self.net_config_)
+        self.net_.load_weights(tensors)
+        self.net_.eval()
+        self.test_ids_, self.ngram_, self.history_ = None, None, []

@@ -11,44 +11,15 @@ improve (Zaremba et al. 2014 / Merity et al. 2017 style); the best-validation we
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lstmkit.core.config import Execution
 from lstmkit.core.errors import expected
 from lstmkit.core.training import EpochLog, TrainResult, torch_threads
-
-
-@dataclass
-class LMTrainConfig:
-    """Optimisation settings of a language model (stored in ``config.json``)."""
-
-    epochs: int = 10
-    batch_size: int = 32  # parallel columns of the stream
-    bptt: int = 35  # steps of truncated backpropagation through time
-    lr: float = 2e-3  # Adam
-    clip_norm: float = 0.5
-    weight_decay: float = 0.0
-    lr_decay: float = 0.25  # lr multiplier after an epoch without a better val perplexity
-    threads: int = 0  # 0 = torch's default
-    progress: bool = True
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def validate(self, component: str = "LanguageModel") -> None:
-        for name in ("epochs", "batch_size", "bptt"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise expected(component, f"{name} to be a positive integer", repr(v))
-        for name in ("lr", "clip_norm"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and v > 0 and math.isfinite(v)):
-                raise expected(component, f"{name} to be a positive number", repr(v))
-        if not 0 < self.lr_decay <= 1:
-            raise expected(component, "lr_decay in (0, 1]", repr(self.lr_decay))
+from lstmkit.text.config import LMTrainConfig
 
 
 def batchify(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
@@ -94,20 +65,23 @@ def perplexity(model: nn.Module, ids: torch.Tensor) -> float:
 
 
 def train_lm(model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor | None,
-             cfg: LMTrainConfig, seed: int = 0, desc: str = "LM") -> TrainResult:
+             cfg: LMTrainConfig, seed: int = 0, desc: str = "LM",
+             run: Execution | None = None) -> TrainResult:
     """Train ``model(x (B, T), state) -> (logits (B, T, V), state)`` in place.
 
     History rows: ``epoch, train_ppl, lr`` (+ ``val_ppl``). With a validation stream the
-    weights of the best validation epoch are restored at the end.
+    weights of the best validation epoch are restored at the end. ``run``: threads (0: torch's
+    default) and progress bar.
     """
     cfg.validate()
     torch.manual_seed(seed)
     data = batchify(train_ids, cfg.batch_size)  # (B, N)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    log = EpochLog(model, cfg.epochs, progress=cfg.progress, desc=desc, monitor="val_ppl",
+    run = run or Execution()
+    log = EpochLog(model, cfg.epochs, progress=run.progress, desc=desc, monitor="val_ppl",
                    restore_best=True)
-    with torch_threads(cfg.threads):
+    with torch_threads(run.threads):
         for epoch in range(1, cfg.epochs + 1):
             model.train()
             state, total, count = None, 0.0, 0
@@ -119,7 +93,8 @@ def train_lm(model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor | 
                 loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
-                nn.utils.clip_grad_norm_(params, cfg.clip_norm)
+                if cfg.clip_norm is not None:
+                    nn.utils.clip_grad_norm_(params, cfg.clip_norm)
                 opt.step()
                 total += float(loss.detach()) * y.numel()
                 count += y.numel()

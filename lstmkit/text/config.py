@@ -1,0 +1,76 @@
+"""The text models' hyperparameters, each declared once (see :mod:`lstmkit.core.config`).
+
+- :class:`TokenConfig`: the vocabulary (language model and text classifier);
+- :class:`EmbeddingConfig`: the token embedding's width (both);
+- :class:`LMTokens`, :class:`LMConfig`, :class:`LMTrainConfig`, :class:`NgramConfig`: the
+  language model's tokens, network, optimisation and n-gram baseline;
+- :class:`TextInputConfig`: the text classifier's tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from lstmkit.core.config import OptimConfig, WeightDecay, check_config, param, shape
+from lstmkit.core.validate import Check, choice, flag, optional, positive_int
+from lstmkit.nn.config import RecurrentConfig
+
+
+@dataclass
+class TokenConfig:
+    min_count: int = param(2, "words seen fewer times in training become <unk>", positive_int)
+    max_vocab: int | None = param(None, "keep at most this many words (off: all)",
+                                  optional(positive_int))
+    lower: bool | None = param(None, "lower-case the text (None: words yes, characters no)",
+                               optional(flag))
+
+
+@dataclass
+class EmbeddingConfig:
+    embed_size: int = param(200, "token embedding width (E)", positive_int)
+
+
+@dataclass
+class LMTokens(TokenConfig):
+    level: str = param("word", "word (words and punctuation, <eos> ends a line) or char",
+                       choice("word", "char"))
+
+    def lowercase(self) -> bool:
+        return (self.level == "word") if self.lower is None else bool(self.lower)
+
+
+@dataclass
+class LMConfig(RecurrentConfig, EmbeddingConfig):
+    """Everything needed to rebuild an :class:`~lstmkit.text.language.LMNet`."""
+
+    tie_weights: bool = param(True, "separate output weights (default: tied to the embedding, "
+                              "Press & Wolf 2017)", flag, cli="--no-tie-weights")
+    vocab_size: int = shape(2, "V: vocabulary size")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class LMTrainConfig(OptimConfig, WeightDecay):
+    """Optimisation settings of a language model (stored in ``config.json``)."""
+
+    bptt: int = param(35, "steps of truncated backpropagation through time", positive_int)
+    lr_decay: float = param(0.25, "lr multiplier after an epoch without a better validation "
+                            "perplexity", Check("float", low=0, low_open=True, high=1))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def validate(self, component: str = "LanguageModel") -> LMTrainConfig:
+        return check_config(self, component)
+
+
+@dataclass
+class NgramConfig:
+    ngram_order: int = param(3, "order of the Kneser-Ney baseline", positive_int)
+
+
+@dataclass
+class TextInputConfig(TokenConfig, EmbeddingConfig):
+    max_len: int = param(60, "tokens kept per text (the rest is cut)", positive_int)
