@@ -255,7 +255,7 @@ def test_cli_gradients(model_dir, tmp_path, capsys):
 
     out2 = tmp_path / "g2"
     assert main(["gradients", "--data", "gas-furnace", "--target", "CO2", "--lookback", "12",
-                 "--epochs", "1", "--hidden", "4", "--windows", "8", "--out", str(out2)]) == 0
+                 "--epochs", "1", "--hidden-size", "4", "--windows", "8", "--out", str(out2)]) == 0
     assert {p.name for p in out2.iterdir()} == {"gradients.png", "gradients.csv",
                                                "training.csv"}
     table = pd.read_csv(out2 / "gradients.csv")

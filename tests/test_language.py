@@ -115,7 +115,7 @@ def test_cli_text_fit_complete_generate(tmp_path, capsys):
     corpus.write_text("\n".join(LINES), encoding="utf-8")
     out = tmp_path / "lm"
     args = ["text", "fit", "--corpus", str(corpus), "--out", str(out), "--epochs", "2",
-            "--embed-size", "8", "--hidden-size", "8", "--layers", "1", "--batch-size", "4",
+            "--embed-size", "8", "--hidden-size", "8", "--num-layers", "1", "--batch-size", "4",
             "--bptt", "8", "--min-count", "1", "--quiet"]
     assert main(args) == 0
     assert "Kneser-Ney" in capsys.readouterr().out

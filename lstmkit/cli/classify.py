@@ -9,62 +9,45 @@ ORDER = 20
 
 
 def register(sub) -> None:
-    from lstmkit.cli.forecast import (
-        count_or_fraction,
-        nonnegative_int,
-        positive_float,
-        positive_int,
-    )
+    from lstmkit.classify.classifier import SequenceClassifier
+    from lstmkit.cli.options import add_estimator_options, option_type
+    from lstmkit.core.validate import parse_count_or_fraction
 
+    split = option_type(parse_count_or_fraction, "count_or_fraction")
     grp = sub.add_parser("classify", help="sequence classification (fit, predict, evaluate)")
-    csub = grp.add_subparsers(dest="classify_command", metavar="SUBCOMMAND")
+    csub = grp.add_subparsers(dest="classify_command", metavar="SUBCOMMAND",
+                              parser_class=type(grp))
     grp.set_defaults(func=lambda args: _usage(grp))
 
     p = csub.add_parser("fit", help="train a sequence classifier and write a run directory")
     p.add_argument("--data", required=True, metavar="NAME|PATH",
                    help="digits-rows, mnist1d, ucr:NAME, or a long CSV (id,t,channels...,label)")
-    p.add_argument("--test", type=count_or_fraction, default=None,
-                   help="sequences held out for testing (default: the set's own test split, "
-                   "else 0.2; stratified)")
-    p.add_argument("--val", type=count_or_fraction, default=0,
+    p.add_argument("--test", type=split, default=None, metavar="N|FRAC",
+                   help="sequences held out for testing, stratified (default: the set's own "
+                   "test split, else 0.2)")
+    p.add_argument("--val", type=split, default=0, metavar="N|FRAC",
                    help="sequences of the training part held out for early stopping")
-    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
-    p.add_argument("--hidden-size", type=positive_int, default=64)
-    p.add_argument("--layers", type=positive_int, default=1)
-    p.add_argument("--bidirectional", action="store_true")
-    p.add_argument("--pooling", choices=["last", "mean", "max", "mean+max"], default="last")
-    p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--activation", choices=["tanh", "relu"], default="tanh")
-    p.add_argument("--no-standardize", action="store_true",
-                   help="feed the raw channels (default: standardised on the training steps)")
-    p.add_argument("--epochs", type=positive_int, default=30)
-    p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--lr", type=positive_float, default=1e-3)
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--schedule", choices=["constant", "cosine", "onecycle"], default="constant")
-    p.add_argument("--clip-norm", type=positive_float, default=1.0)
-    p.add_argument("--label-smoothing", type=float, default=0.0)
-    p.add_argument("--patience", type=positive_int, default=None,
-                   help="early stopping patience in epochs (needs --val)")
-    p.add_argument("--seeds", type=positive_int, default=1)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=nonnegative_int, default=0,
-                   help="processes training the seeds side by side (0 = one per core)")
-    p.add_argument("--out", required=True, metavar="DIR")
-    p.add_argument("--overwrite", action="store_true")
-    p.add_argument("--quiet", action="store_true")
+    add_estimator_options(p, SequenceClassifier, sections=("network", "input"),
+                          title="network")
+    add_estimator_options(p, SequenceClassifier, sections=("train", "ensemble"),
+                          title="training")
+    add_estimator_options(p, SequenceClassifier, sections=("execution",),
+                          title="execution (not saved with the model)")
+    p.add_argument("--out", required=True, metavar="DIR", help="run directory to write")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
     p.set_defaults(func=fit)
 
     p = csub.add_parser("predict", help="predict the class of every sequence")
-    p.add_argument("--model", required=True, metavar="DIR")
+    p.add_argument("--model", required=True, metavar="DIR", help="run directory of a classifier")
     p.add_argument("--data", required=True, metavar="NAME|PATH",
                    help="a long CSV (id,t,channels...[,label]) or a bundled set (its test split)")
     p.add_argument("--out", metavar="FILE.csv", help="write the predictions here (default stdout)")
     p.set_defaults(func=predict)
 
     p = csub.add_parser("evaluate", help="score a saved classifier beside the baselines")
-    p.add_argument("--model", required=True, metavar="DIR")
-    p.add_argument("--data", required=True, metavar="NAME|PATH")
+    p.add_argument("--model", required=True, metavar="DIR", help="run directory of a classifier")
+    p.add_argument("--data", required=True, metavar="NAME|PATH",
+                   help="a long CSV (id,t,channels...,label) or a bundled set (its test split)")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.set_defaults(func=evaluate)
 
@@ -80,6 +63,7 @@ def _usage(parser) -> int:
 def fit(args) -> int:
     from lstmkit.classify.classifier import SequenceClassifier
     from lstmkit.classify.plots import accuracy_plot, confusion_plot
+    from lstmkit.cli.options import estimator_kwargs
     from lstmkit.core.classifier import report_table
     from lstmkit.core.errors import expected
     from lstmkit.core.persistence import check_out_dir, json_writer
@@ -89,14 +73,7 @@ def fit(args) -> int:
     if args.patience and not args.val:
         raise expected("classify fit", "--val > 0 with --patience (early stopping needs a "
                        "val split)", f"--val {args.val}")
-    clf = SequenceClassifier(
-        cell=args.cell, hidden_size=args.hidden_size, num_layers=args.layers,
-        bidirectional=args.bidirectional, pooling=args.pooling, dropout=args.dropout,
-        activation=args.activation, standardize=not args.no_standardize, epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-        schedule=args.schedule, clip_norm=args.clip_norm, label_smoothing=args.label_smoothing,
-        patience=args.patience, seeds=args.seeds, seed=args.seed, workers=args.workers,
-        progress=not args.quiet)
+    clf = SequenceClassifier(**estimator_kwargs(args, SequenceClassifier))
     clf.fit(args.data, test=args.test, val=args.val)
     extra = {"history.csv": lambda p: p.write_text(history_csv(clf.histories_, clf.seed_list)),
              "loss.png": lambda p: accuracy_plot(clf.histories_, clf.seed_list, p)}
@@ -124,8 +101,9 @@ def predict(args) -> int:
 
     from lstmkit.classify.classifier import SequenceClassifier
     from lstmkit.core.persistence import atomic_write_text
+    from lstmkit.registry import load
 
-    clf = SequenceClassifier.load(args.model)
+    clf = load(args.model, SequenceClassifier)
     s = clf._as_set(args.data, labels=False)
     proba = clf.predict_proba(s)
     frame = pd.DataFrame({"id": s.ids if s.ids is not None else np.arange(len(s)),
@@ -143,8 +121,9 @@ def predict(args) -> int:
 def evaluate(args) -> int:
     from lstmkit.classify.classifier import SequenceClassifier
     from lstmkit.core.classifier import report_table
+    from lstmkit.registry import load
 
-    clf = SequenceClassifier.load(args.model)
+    clf = load(args.model, SequenceClassifier)
     report = clf.evaluate(args.data)
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=True))

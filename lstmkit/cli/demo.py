@@ -24,9 +24,15 @@ def register(sub) -> None:
     p = sub.add_parser("demo", help="gas furnace: naive vs MLP vs LSTM vs GRU, 5 seeds")
     p.add_argument("--out", default="runs/demo", metavar="DIR",
                    help="where the plots and metrics go (replaced on each run)")
-    p.add_argument("--epochs", type=int, default=200)
-    p.add_argument("--seeds", type=int, default=5)
-    p.add_argument("--quiet", action="store_true")
+    from lstmkit.cli.options import option_type
+    from lstmkit.core.validate import positive_int
+
+    count = option_type(positive_int.parse, "positive_int")
+    p.add_argument("--epochs", type=count, default=200, metavar="N",
+                   help="training epochs of every network")
+    p.add_argument("--seeds", type=count, default=5, metavar="N",
+                   help="networks per model (seeds 0..N-1)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
 

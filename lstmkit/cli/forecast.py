@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -11,122 +10,54 @@ from lstmkit.core.errors import expected
 ORDER = 10
 
 
-# ---------------------------------------------------------------- argument types
-def positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
-
-
-def nonnegative_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = -1
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or a positive integer, got {text!r}")
-    return v
-
-
-def positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return v
-
-
-def count_or_fraction(text: str):
-    """A row count (``100``) or a fraction of the series (``0.2``)."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a row count or a fraction in (0, 1), got {text!r}") from None
-    if v < 0 or (v >= 1 and v != int(v)):
-        raise argparse.ArgumentTypeError(
-            f"expected a row count or a fraction in (0, 1), got {text!r}")
-    return int(v) if v >= 1 or v == 0 else v
-
-
-def columns(text: str) -> list[str]:
-    return [c.strip() for c in text.split(",") if c.strip()]
-
-
 def add_data_args(p, fillna: bool = True) -> None:
     p.add_argument("--data", required=True, metavar="NAME|PATH",
                    help="bundled dataset (see `lstmkit datasets`) or a CSV/Parquet file")
     if fillna:
         p.add_argument("--fillna", choices=["ffill", "interpolate", "drop"],
-                       help="repair NaN/inf in the used columns")
+                       help="repair NaN/inf in the used columns (default: refuse them)")
 
 
 def register(sub) -> None:
-    p = sub.add_parser("fit", help="train a forecaster and write a run directory")
+    from lstmkit.cli.options import add_estimator_options, option_type
+    from lstmkit.core.validate import columns, parse_count_or_fraction, positive_int
+    from lstmkit.forecast.neural import NeuralForecaster
+
+    split = option_type(parse_count_or_fraction, "count_or_fraction")
+    p = sub.add_parser("fit", help="train a forecaster and write a run directory",
+                       description="Train a forecaster (recurrent or MLP) on one multivariate "
+                       "series and report it beside the baselines on the held-out test rows.")
     add_data_args(p)
-    p.add_argument("--features", type=columns, help="input columns (default: all)")
-    p.add_argument("--target", type=columns, help="target columns (default: all)")
-    p.add_argument("--lookback", type=positive_int, default=10)
-    p.add_argument("--horizon", type=positive_int, default=1)
-    p.add_argument("--stride", type=positive_int, default=1)
-    p.add_argument("--test", type=count_or_fraction, default=0.2,
-                   help="rows (or fraction) held out at the end for testing (default 0.2)")
-    p.add_argument("--val", type=count_or_fraction, default=0,
-                   help="rows (or fraction) before the test rows for early stopping")
-    p.add_argument("--cell", choices=["lstm", "gru", "rnn", "lnlstm", "mlp"], default="lstm")
-    p.add_argument("--hidden-size", type=positive_int, default=64)
-    p.add_argument("--layers", type=positive_int, default=1)
-    p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--activation", choices=["tanh", "relu"], default="tanh")
-    p.add_argument("--bidirectional", action="store_true")
-    p.add_argument("--input-dropout", type=float, default=0.0)
-    p.add_argument("--recurrent-dropout", type=float, default=0.0,
-                   help="variational dropout on the recurrent state (same mask every step)")
-    p.add_argument("--strategy", choices=["direct", "recursive", "seq2seq"], default="direct")
-    p.add_argument("--attention", choices=["dot", "additive"],
-                   help="seq2seq: Luong dot or Bahdanau additive attention")
-    p.add_argument("--teacher-forcing", type=float, default=0.5,
-                   help="seq2seq: probability of feeding the true previous value in training")
-    p.add_argument("--no-residual", action="store_true",
-                   help="predict the value itself, not the change from the last value")
-    p.add_argument("--epochs", type=positive_int, default=200)
-    p.add_argument("--batch-size", type=positive_int, default=32)
-    p.add_argument("--lr", type=positive_float, default=1e-3)
-    p.add_argument("--loss", choices=["mse", "mae", "huber"], default="mse")
-    p.add_argument("--clip-norm", type=positive_float, default=None)
-    p.add_argument("--patience", type=positive_int, default=None,
-                   help="early stopping patience in epochs (needs --val); default off")
-    p.add_argument("--scaler", choices=["standard", "minmax", "log", "none"], default="standard")
-    p.add_argument("--period", type=positive_int, help="add a seasonal-naive baseline")
-    p.add_argument("--seeds", type=positive_int, default=1)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=nonnegative_int, default=0,
-                   help="processes training the seeds side by side (0 = one per core; "
-                        "1 = one after another); the results do not depend on it")
-    p.add_argument("--kernel", choices=["auto", "torch"], default="auto",
-                   help="auto: the fused C++ training step for a plain LSTM when it builds; "
-                        "torch: autograd + torch.optim.Adam")
-    p.add_argument("--out", required=True, metavar="DIR")
-    p.add_argument("--overwrite", action="store_true")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--features", type=columns, metavar="COLS",
+                   help="input columns, comma-separated (default: every column)")
+    p.add_argument("--target", type=columns, metavar="COLS",
+                   help="target columns, comma-separated (default: every column)")
+    p.add_argument("--test", type=split, default=0.2, metavar="N|FRAC",
+                   help="rows (or a fraction) held out at the end for testing")
+    p.add_argument("--val", type=split, default=0, metavar="N|FRAC",
+                   help="rows (or a fraction) before the test rows, for early stopping")
+    add_estimator_options(p, NeuralForecaster, sections=("window", "network"),
+                          title="window and network")
+    add_estimator_options(p, NeuralForecaster, sections=("train", "ensemble"),
+                          title="training")
+    add_estimator_options(p, NeuralForecaster, sections=("execution",),
+                          title="execution (not saved with the model)")
+    p.add_argument("--period", type=option_type(positive_int.parse, "period"), metavar="N",
+                   help="also report a seasonal-naive baseline of this period")
+    p.add_argument("--out", required=True, metavar="DIR", help="run directory to write")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
     p.set_defaults(func=fit)
 
     p = sub.add_parser("predict", help="forecast the next horizon steps after the data")
-    p.add_argument("--model", required=True, metavar="DIR")
+    p.add_argument("--model", required=True, metavar="DIR", help="run directory of a forecaster")
     add_data_args(p)
-    p.add_argument("--horizon", type=positive_int,
+    p.add_argument("--horizon", type=option_type(positive_int.parse, "horizon"), metavar="N",
                    help="steps to forecast (default: the training horizon)")
-    p.add_argument("--out", metavar="FILE.csv")
+    p.add_argument("--out", metavar="FILE.csv", help="write the forecast here (default: stdout)")
     p.set_defaults(func=predict)
 
     p = sub.add_parser("evaluate", help="score a saved model on every window of new data")
-    p.add_argument("--model", required=True, metavar="DIR")
+    p.add_argument("--model", required=True, metavar="DIR", help="run directory of a forecaster")
     add_data_args(p)
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.set_defaults(func=evaluate)
@@ -145,25 +76,17 @@ def _load_data(args):
 
 
 def fit(args) -> int:
+    from lstmkit.cli.options import estimator_kwargs
     from lstmkit.core.persistence import check_out_dir
-    from lstmkit.forecast import NeuralForecaster
     from lstmkit.forecast.compare import Comparison, default_baselines
+    from lstmkit.forecast.neural import NeuralForecaster
 
     check_out_dir(args.out, args.overwrite)  # refuse before any work
     if args.patience and not args.val:
         raise expected("fit", "--val > 0 with --patience (early stopping needs a val split)",
                        f"--val {args.val}")
+    model = NeuralForecaster(**estimator_kwargs(args, NeuralForecaster))
     frame = _load_data(args)
-    model = NeuralForecaster(
-        args.lookback, args.horizon, cell=args.cell, hidden_size=args.hidden_size,
-        num_layers=args.layers, dropout=args.dropout, activation=args.activation,
-        residual=not args.no_residual, bidirectional=args.bidirectional,
-        input_dropout=args.input_dropout, recurrent_dropout=args.recurrent_dropout,
-        strategy=args.strategy, attention=args.attention, teacher_forcing=args.teacher_forcing,
-        scaler=args.scaler, stride=args.stride,
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, loss=args.loss,
-        clip_norm=args.clip_norm, patience=args.patience, seeds=args.seeds, seed=args.seed,
-        workers=args.workers, kernel=args.kernel, progress=not args.quiet)
     name = model.label
     models = {name: model, **default_baselines(args.lookback, args.horizon, args.scaler,
                                                args.stride, args.period)}
@@ -178,9 +101,10 @@ def fit(args) -> int:
 
 def predict(args) -> int:
     from lstmkit.core.persistence import atomic_write_text
+    from lstmkit.forecast.forecaster import Forecaster
     from lstmkit.registry import load
 
-    model = load(args.model)
+    model = load(args.model, Forecaster)
     frame = _load_data(args)
     forecast = model.predict(frame, horizon=args.horizon)
     if args.out:
@@ -192,10 +116,11 @@ def predict(args) -> int:
 
 
 def evaluate(args) -> int:
+    from lstmkit.forecast.forecaster import Forecaster
     from lstmkit.forecast.report import format_table, model_row, naive_row
     from lstmkit.registry import load
 
-    model = load(args.model)
+    model = load(args.model, Forecaster)
     report = model.evaluate(_load_data(args))
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=True))

@@ -30,6 +30,10 @@ CELLS = ("lstm", "gru", "rnn")
 
 
 def register(sub) -> None:
+    from lstmkit.cli.options import option_type
+    from lstmkit.core.validate import parse_count_or_fraction, positive_int, seed_int
+
+    count = option_type(positive_int.parse, "positive_int")
     p = sub.add_parser("gradients",
                        help="gradient norms through time for LSTM, GRU and RNN (log plot)")
     p.add_argument("--data", required=True, metavar="NAME|PATH",
@@ -38,16 +42,19 @@ def register(sub) -> None:
                    help="target column(s), comma-separated (default: every column)")
     p.add_argument("--features", default=None, metavar="COLS",
                    help="input columns, comma-separated (default: every column)")
-    p.add_argument("--lookback", type=int, default=50, metavar="L",
+    p.add_argument("--lookback", type=count, default=50, metavar="L",
                    help="window length T (default 50)")
-    p.add_argument("--test", type=float, default=0.2, metavar="N|FRAC",
+    p.add_argument("--test", type=option_type(parse_count_or_fraction, "count_or_fraction"),
+                   default=0.2, metavar="N|FRAC",
                    help="rows held out from training (count or fraction; default 0.2); the "
                         "norms are measured on windows of all the data")
-    p.add_argument("--epochs", type=int, default=20, metavar="N", help="training epochs")
-    p.add_argument("--hidden", type=int, default=32, metavar="H", help="hidden size")
-    p.add_argument("--windows", type=int, default=256, metavar="M",
+    p.add_argument("--epochs", type=count, default=20, metavar="N", help="training epochs")
+    p.add_argument("--hidden-size", type=count, default=32, metavar="H",
+                   help="hidden units of the three trained models")
+    p.add_argument("--windows", type=count, default=256, metavar="M",
                    help="windows to measure on, evenly spaced (default 256)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=option_type(seed_int.parse, "seed"), default=0, metavar="N",
+                   help="random seed of the three trained models")
     p.add_argument("--model", default=None, metavar="DIR",
                    help="measure this saved model instead of training three")
     p.add_argument("--out", default="gradients", metavar="DIR", help="output directory")
@@ -113,13 +120,6 @@ def _csv_writer(rows: list[dict]):
     return write
 
 
-def _check_args(args) -> None:
-    for name in ("lookback", "epochs", "hidden", "windows"):
-        v = getattr(args, name)
-        if v < 1:
-            raise expected("Gradients", f"--{name} a positive integer", v)
-
-
 def run(args) -> int:
     import lstmkit
     from lstmkit.core.persistence import check_out_dir, write_run_dir
@@ -127,7 +127,6 @@ def run(args) -> int:
     from lstmkit.introspect.plots import gradient_flow_plot, save_figure
     from lstmkit.introspect.sources import model_kind
 
-    _check_args(args)
     check_out_dir(args.out, args.overwrite)  # fail before any work
     results, training = {}, []
     if args.model:
@@ -145,7 +144,7 @@ def run(args) -> int:
             # clip_norm=inf never clips (scale factor exactly 1) but makes the trainer log
             # the gradient norm of every update
             f = lstmkit.NeuralForecaster(
-                args.lookback, 1, cell=cell, hidden_size=args.hidden, epochs=args.epochs,
+                args.lookback, 1, cell=cell, hidden_size=args.hidden_size, epochs=args.epochs,
                 clip_norm=math.inf, seed=args.seed, progress=False)
             test = int(args.test) if args.test >= 1 else args.test
             f.fit(args.data, target=args.target, features=args.features, test=test)

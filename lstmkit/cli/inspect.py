@@ -28,6 +28,10 @@ ORDER = 50
 
 
 def register(sub) -> None:
+    from lstmkit.cli.options import option_type
+    from lstmkit.core.validate import Check, positive_int
+
+    count = option_type(positive_int.parse, "positive_int")
     p = sub.add_parser("inspect", help="gate traces of a saved model on one window (heatmaps)")
     p.add_argument("--model", required=True, metavar="DIR", help="run directory of a model")
     p.add_argument("--data", default=None, metavar="NAME|PATH",
@@ -35,12 +39,12 @@ def register(sub) -> None:
                         "data; a corpus name or text file for a language model")
     p.add_argument("--text", default=None, metavar="PROMPT",
                    help="language models: trace this text instead of --data")
-    p.add_argument("--index", type=int, default=0, metavar="K",
+    p.add_argument("--index", type=option_type(Check("int").parse, "index"), default=0, metavar="K",
                    help="window / sequence index, or for text the line to start at "
                         "(negative counts from the end; default 0)")
-    p.add_argument("--length", type=int, default=40, metavar="N",
+    p.add_argument("--length", type=count, default=40, metavar="N",
                    help="language models: tokens to trace (default 40)")
-    p.add_argument("--top", type=int, default=5, metavar="N",
+    p.add_argument("--top", type=count, default=5, metavar="N",
                    help="units with the largest variance to draw as lines (default 5)")
     p.add_argument("--out", default="inspect", metavar="DIR", help="output directory")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")

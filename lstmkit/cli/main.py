@@ -33,10 +33,17 @@ def command_modules() -> list:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse parser whose usage errors follow our one-line convention (exit 2)."""
+    """argparse parser whose usage errors follow our one-line convention (exit 2), and whose
+    help shows every option's default (:class:`lstmkit.cli.options.HelpFormatter`)."""
+
+    def __init__(self, *args, **kw):
+        from lstmkit.cli.options import HelpFormatter
+
+        kw.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kw)
 
     def error(self, message: str):  # pragma: no cover - exercised via CLI tests
-        self.exit(2, f"lstmkit {self.prog.split()[-1]}: {message}\n")
+        self.exit(2, f"error: {self.prog}: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

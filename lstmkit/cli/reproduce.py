@@ -8,8 +8,15 @@ ORDER = 60
 
 
 def register(sub) -> None:
-    p = sub.add_parser("reproduce", help="re-run a course experiment beside its published figure")
-    p.add_argument("name", nargs="?", help="experiment name (omit to list them)")
+    from lstmkit.experiments import experiment_names
+
+    names = experiment_names()
+    p = sub.add_parser("reproduce", help="re-run a course experiment beside its published figure",
+                       description="Re-run one of the course's experiments beside its published "
+                       "figure. Targets: " + ", ".join(names) + ".")
+    p.add_argument("name", nargs="?", metavar="NAME",
+                   help="experiment: " + ", ".join(names) + " (omit to list them with a line "
+                   "each)")
     p.add_argument("--quick", action="store_true", help="fewer seeds/epochs, for a smoke test")
     p.set_defaults(func=run)
 

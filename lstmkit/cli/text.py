@@ -9,8 +9,11 @@ ORDER = 30
 
 
 def register(sub) -> None:
-    from lstmkit.cli.forecast import positive_float, positive_int
+    from lstmkit.cli.options import add_estimator_options, option_type
+    from lstmkit.core.validate import Check, fraction, positive_int, seed_int
+    from lstmkit.text.language import LanguageModel
 
+    count = option_type(positive_int.parse, "positive_int")
     grp = sub.add_parser("text", help="language models: fit, autocomplete, generate")
     tsub = grp.add_subparsers(dest="text_command", metavar="SUBCOMMAND")
     grp.set_defaults(func=lambda args: _usage(grp))
@@ -18,49 +21,48 @@ def register(sub) -> None:
     p = tsub.add_parser("fit", help="train a language model and write a run directory")
     p.add_argument("--corpus", required=True, metavar="NAME|PATH",
                    help="porttinari, petrogold, danteshots, dantestocks, or a UTF-8 text file")
-    p.add_argument("--level", choices=["word", "char"], default="word")
-    p.add_argument("--min-count", type=positive_int, default=2,
-                   help="words seen fewer times in training become <unk> (word level)")
-    p.add_argument("--max-vocab", type=positive_int, default=None)
-    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
-    p.add_argument("--embed-size", type=positive_int, default=200)
-    p.add_argument("--hidden-size", type=positive_int, default=200)
-    p.add_argument("--layers", type=positive_int, default=2)
-    p.add_argument("--dropout", type=float, default=0.4)
-    p.add_argument("--no-tie", action="store_true", help="separate output weights")
-    p.add_argument("--epochs", type=positive_int, default=10)
-    p.add_argument("--batch-size", type=positive_int, default=32)
-    p.add_argument("--bptt", type=positive_int, default=35)
-    p.add_argument("--lr", type=positive_float, default=2e-3)
-    p.add_argument("--ngram-order", type=positive_int, default=3)
-    p.add_argument("--val", type=float, default=0.1, help="fraction of lines (default 0.1)")
-    p.add_argument("--test", type=float, default=0.1, help="fraction of lines (default 0.1)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--out", required=True, metavar="DIR")
-    p.add_argument("--overwrite", action="store_true")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--val", type=option_type(fraction.parse, "fraction"), default=0.1,
+                   metavar="FRAC", help="fraction of the lines for validation")
+    p.add_argument("--test", type=option_type(fraction.parse, "fraction"), default=0.1,
+                   metavar="FRAC", help="fraction of the lines for testing")
+    add_estimator_options(p, LanguageModel, sections=("tokens", "network", "baseline"),
+                          title="tokens, network and baseline")
+    add_estimator_options(p, LanguageModel, sections=("train", "seeding"), title="training")
+    add_estimator_options(p, LanguageModel, sections=("execution",),
+                          title="execution (not saved with the model)")
+    p.add_argument("--out", required=True, metavar="DIR", help="run directory to write")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
     p.set_defaults(func=fit)
 
     p = tsub.add_parser("complete", help="print the top-k next words with probabilities")
-    p.add_argument("--model", required=True, metavar="DIR")
-    p.add_argument("prompt")
-    p.add_argument("-k", "--top", type=positive_int, default=5)
+    p.add_argument("--model", required=True, metavar="DIR",
+                   help="run directory of a language model")
+    p.add_argument("prompt", help="the text to continue")
+    p.add_argument("-k", "--top", type=count, default=5, metavar="K",
+                   help="how many next words to print")
     p.set_defaults(func=complete)
 
     p = tsub.add_parser("generate", help="sample a continuation of the prompt")
-    p.add_argument("--model", required=True, metavar="DIR")
-    p.add_argument("prompt")
-    p.add_argument("--tokens", type=positive_int, default=30, help="words or characters")
-    p.add_argument("--temperature", type=positive_float, default=0.8)
-    p.add_argument("--top-k", type=positive_int, default=40)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", required=True, metavar="DIR",
+                   help="run directory of a language model")
+    p.add_argument("prompt", help="the text to continue")
+    p.add_argument("--tokens", type=count, default=30, metavar="N",
+                   help="words or characters to sample")
+    p.add_argument("--temperature", default=0.8, metavar="X",
+                   type=option_type(Check("float", low=1e-3).parse, "temperature"),
+                   help="softmax temperature (>= 0.001; lower is more conservative)")
+    p.add_argument("--top-k", type=count, default=40, metavar="K",
+                   help="sample among the K most likely tokens")
+    p.add_argument("--seed", type=option_type(seed_int.parse, "seed"), default=0, metavar="N",
+                   help="random seed of the sampling")
     p.set_defaults(func=generate)
 
     p = tsub.add_parser("evaluate", help="perplexity of a saved model on a corpus or file")
-    p.add_argument("--model", required=True, metavar="DIR")
-    p.add_argument("--corpus", required=True, metavar="NAME|PATH")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--model", required=True, metavar="DIR",
+                   help="run directory of a language model")
+    p.add_argument("--corpus", required=True, metavar="NAME|PATH",
+                   help="bundled corpus name or a UTF-8 text file")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=evaluate)
 
     p = tsub.add_parser("corpora", help="list the bundled corpora")
@@ -72,27 +74,14 @@ def _usage(parser) -> int:
     return 2
 
 
-def _check_fraction(name: str, v: float) -> None:
-    from lstmkit.core.errors import expected
-
-    if not 0 <= v < 1:
-        raise expected("text fit", f"{name} a fraction in [0, 1)", v)
-
-
 def fit(args) -> int:
+    from lstmkit.cli.options import estimator_kwargs
     from lstmkit.core.persistence import check_out_dir, json_writer
     from lstmkit.forecast.report import history_csv
     from lstmkit.text.language import LanguageModel
 
     check_out_dir(args.out, args.overwrite)  # refuse before any work
-    _check_fraction("--val", args.val)
-    _check_fraction("--test", args.test)
-    lm = LanguageModel(level=args.level, min_count=args.min_count, max_vocab=args.max_vocab,
-                       cell=args.cell, embed_size=args.embed_size, hidden_size=args.hidden_size,
-                       num_layers=args.layers, dropout=args.dropout, tie_weights=not args.no_tie,
-                       epochs=args.epochs, batch_size=args.batch_size, bptt=args.bptt,
-                       lr=args.lr, ngram_order=args.ngram_order, seed=args.seed,
-                       threads=args.threads, progress=not args.quiet)
+    lm = LanguageModel(**estimator_kwargs(args, LanguageModel))
     lm.fit(args.corpus, val=args.val, test=args.test)
     metrics = lm.evaluate() if lm.test_ids_ is not None else {}
     metrics.update(val_perplexity=lm.val_ppl_, split_tokens=lm.split_tokens_,
@@ -137,27 +126,30 @@ def _ppl_plot(history: list[dict], path) -> None:
 
 
 def complete(args) -> int:
+    from lstmkit.registry import load
     from lstmkit.text.language import LanguageModel
 
-    lm = LanguageModel.load(args.model)
+    lm = load(args.model, LanguageModel)
     for word, p in lm.complete(args.prompt, k=args.top):
         print(f"{word}\t{p:.4f}")
     return 0
 
 
 def generate(args) -> int:
+    from lstmkit.registry import load
     from lstmkit.text.language import LanguageModel
 
-    lm = LanguageModel.load(args.model)
+    lm = load(args.model, LanguageModel)
     print(lm.generate(args.prompt, n=args.tokens, temperature=args.temperature,
                       top_k=args.top_k, seed=args.seed))
     return 0
 
 
 def evaluate(args) -> int:
+    from lstmkit.registry import load
     from lstmkit.text.language import LanguageModel
 
-    lm = LanguageModel.load(args.model)
+    lm = load(args.model, LanguageModel)
     m = lm.evaluate(args.corpus)
     if args.json:
         print(json.dumps(m, indent=2))

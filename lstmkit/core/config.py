@@ -111,7 +111,8 @@ class OptimConfig:
     epochs: int = param(200, "passes over the training data", positive_int)
     batch_size: int = param(32, "samples per mini-batch", positive_int)
     lr: float = param(1e-3, "Adam's learning rate", positive_float)
-    clip_norm: float | None = param(None, "clip the global gradient norm to this (off: none)",
+    clip_norm: float | None = param(None, "clip the global gradient norm to this (none: no "
+                                    "clipping)",
                                     optional(Check("float", low=0, low_open=True,
                                                    finite=False)))
 
@@ -127,7 +128,8 @@ class EarlyStopping:
 
 @dataclass
 class WeightDecay:
-    weight_decay: float = param(0.0, "AdamW's decoupled weight decay", nonnegative_float)
+    weight_decay: float = param(0.0, "weight decay (classifiers: AdamW's decoupled decay; "
+                                 "language model: Adam's L2 penalty)", nonnegative_float)
 
 
 @dataclass

@@ -112,7 +112,7 @@ class Estimator:
     def set_params(self, **params):
         """Set parameters (flat names, or whole sections by name); every value is checked."""
         component = type(self).__name__
-        state = self._config
+        state = {name: replace(section) for name, section in self._config.items()}  # a draft
         for key, value in params.items():
             if key in state and is_dataclass(value):
                 if not isinstance(value, type(state[key])):
@@ -126,7 +126,13 @@ class Estimator:
                                repr(key))
         for section in state.values():
             check_config(section, component)
-        self._check()
+        before = self._config
+        object.__setattr__(self, "_config", state)
+        try:
+            self._check()
+        except BaseException:
+            object.__setattr__(self, "_config", before)  # a refused value is not kept
+            raise
         return self
 
     def _check(self) -> None:

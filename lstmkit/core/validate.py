@@ -119,6 +119,10 @@ class Check:
             return None
         if self.kind == "choice":
             value = next((c for c in self.choices if str(c) == t), text)
+        elif self.kind == "bool":
+            words = {"true": True, "yes": True, "on": True, "1": True,
+                     "false": False, "no": False, "0": False}
+            value = words.get(t.lower(), text)
         elif self.kind in ("int", "float"):
             try:
                 value = float(t) if self.kind == "float" else int(t)

@@ -30,3 +30,18 @@ def all_experiments() -> dict[str, Experiment]:
         mod = importlib.import_module(f"{__name__}.{info.name}")
         out.update(getattr(mod, "EXPERIMENTS", {}))
     return dict(sorted(out.items()))
+
+
+def experiment_names() -> list[str]:
+    """The targets of ``lstmkit reproduce``, without importing the experiments' modules."""
+    import ast
+    from pathlib import Path
+
+    names = []
+    for path in sorted(Path(__file__).parent.glob("[!_]*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Experiment" \
+                    and node.args and isinstance(node.args[0], ast.Constant):
+                names.append(node.args[0].value)
+    return sorted(names)

@@ -14,39 +14,14 @@ With ``residual=False`` the network is exactly the course's ``LSTM -> Linear``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 from torch import nn
 
 from lstmkit.core.errors import expected
+from lstmkit.forecast.config import NetworkConfig
 from lstmkit.nn import Recurrent
 
-
-@dataclass
-class NetworkConfig:
-    """Everything needed to rebuild a network (stored in ``config.json``)."""
-
-    kind: str = "recurrent"  # "recurrent" (cell below) or "mlp"
-    cell: str = "lstm"  # lstm | gru | rnn
-    input_size: int = 1  # F: input features per step
-    n_targets: int = 1  # D: target columns
-    lookback: int = 10  # L: steps in a window
-    horizon: int = 1  # K: steps predicted at once (direct strategy)
-    hidden_size: int = 64  # H
-    num_layers: int = 1
-    dropout: float = 0.0  # between recurrent layers
-    activation: str = "tanh"  # tanh | relu (Keras' LSTM(activation=...))
-    residual: bool = True  # predict the change from the last observed value
-    bidirectional: bool = False  # encoder reads the window both ways
-    input_dropout: float = 0.0  # dropout on the inputs
-    recurrent_dropout: float = 0.0  # variational dropout on h_{t-1} (same mask every step)
-    strategy: str = "direct"  # direct | recursive (network trained one step) | seq2seq
-    attention: str | None = None  # seq2seq only: None | dot (Luong) | additive (Bahdanau)
-    teacher_forcing: float = 0.5  # seq2seq only: P(feed the true previous value) in training
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+__all__ = ["MLPRegressor", "NetworkConfig", "RecurrentRegressor", "build_network"]
 
 
 class RecurrentRegressor(nn.Module):

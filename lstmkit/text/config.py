@@ -19,7 +19,7 @@ from lstmkit.nn.config import RecurrentConfig
 @dataclass
 class TokenConfig:
     min_count: int = param(2, "words seen fewer times in training become <unk>", positive_int)
-    max_vocab: int | None = param(None, "keep at most this many words (off: all)",
+    max_vocab: int | None = param(None, "keep at most this many words (none: all)",
                                   optional(positive_int))
     lower: bool | None = param(None, "lower-case the text (None: words yes, characters no)",
                                optional(flag))

@@ -1,0 +1,98 @@
+"""Command-line options generated from the config dataclasses, and the shared help format.
+
+An estimator's hyperparameters are declared once, as fields of its config dataclasses
+(:mod:`lstmkit.core.config`). :func:`add_estimator_options` turns each field into one option:
+``--hidden-size`` for ``hidden_size``, the field's check as the option's type (the CLI refuses
+exactly what the Python API refuses), the estimator's default, and the field's help line.
+:func:`estimator_kwargs` reads them back into keyword arguments, so no command maps options to
+arguments by hand. :class:`HelpFormatter` adds the default (or "required") to every option's
+help, so every ``--help`` shows both.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from lstmkit.core.config import field_check
+from lstmkit.core.validate import ParseError
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, or says that it is required."""
+
+    def _get_help_string(self, action) -> str:
+        text = action.help or ""
+        if action.help is argparse.SUPPRESS or isinstance(action, (argparse._HelpAction,
+                                                                   argparse._VersionAction,
+                                                                   argparse._SubParsersAction)):
+            return text
+        if "(default" in text or "(required" in text:
+            return text
+        if action.required:
+            return f"{text} (required)".strip()
+        if not action.option_strings:  # a positional argument
+            return text if action.nargs != "?" else f"{text} (optional)"
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+            return f"{text} (default: off)".strip()
+        return f"{text} (default: {_show(action.default)})".strip()
+
+
+def _show(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def option_type(parse, name: str = "value"):
+    """An argparse ``type`` from a parse function that raises :class:`ParseError`."""
+
+    def convert(text: str):
+        try:
+            return parse(text)
+        except ParseError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def flag_name(f) -> str:
+    return f.metadata.get("cli") or "--" + f.name.replace("_", "-")
+
+
+def add_estimator_options(parser, cls, *, sections: tuple[str, ...] | None = None,
+                          skip: tuple[str, ...] = (), title: str | None = None) -> None:
+    """One option per hyperparameter of estimator ``cls`` (all sections, or ``sections``)."""
+    group = parser.add_argument_group(title) if title else parser
+    for section, f in cls.param_fields():
+        if f.name in skip or (sections is not None and section not in sections):
+            continue
+        config = cls.execution if section == "execution" else cls.sections[section]
+        check = field_check(config, f)
+        default = cls.default(f.name)
+        help_text = f.metadata.get("help", "")
+        if check.kind == "bool" and not check.optional:
+            action = "store_false" if default else "store_true"
+            name = flag_name(f) if f.metadata.get("cli") or not default else \
+                "--no-" + f.name.replace("_", "-")
+            group.add_argument(name, dest=f.name, action=action, default=default,
+                               help=help_text)
+            continue
+        kw = {"type": option_type(check.parse, f.name), "default": default, "dest": f.name,
+              "help": help_text + f" (default: {_show(default)})"}
+        if check.kind == "choice" and not check.optional:
+            kw["choices"] = list(check.choices)
+        elif check.kind == "choice":
+            kw["metavar"] = "{" + ",".join(map(str, check.choices)) + ",none}"
+        elif check.kind == "bool":
+            kw["metavar"] = "{true,false,none}"
+        else:
+            kw["metavar"] = {"int": "N", "float": "X"}.get(check.kind, "VALUE")
+        group.add_argument(flag_name(f), **kw)
+
+
+def estimator_kwargs(args, cls) -> dict:
+    """The estimator's keyword arguments from parsed options (the ones this command has)."""
+    return {name: getattr(args, name) for name in cls._fields if hasattr(args, name)}
