@@ -12,7 +12,7 @@ from lstmkit.core.errors import LstmkitError
 from lstmkit.forecast.data import fill_missing, list_datasets, load_frame, select_columns
 
 ROOT = Path(__file__).resolve().parents[1]
-COURSE_FILE = ROOT.parent / "shared" / "data" / "box-jenkins-gas-furnace.txt"
+COURSE_FILE = ROOT / "tests" / "fixtures" / "course-gas-furnace.txt"  # the course's file
 
 
 def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
@@ -41,7 +41,6 @@ def test_gas_furnace_shape_and_columns():
     assert f.iloc[0].tolist() == [-0.109, 53.8]
 
 
-@pytest.mark.skipif(not COURSE_FILE.exists(), reason="course data file not present")
 def test_gas_furnace_matches_course_file():
     course = pd.read_csv(COURSE_FILE)
     ours = load_frame("gas-furnace")

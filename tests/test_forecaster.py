@@ -129,10 +129,18 @@ def test_fixed_epochs_without_patience(gas):
 def test_relu_lstm_uses_transcribed_cells_and_trains():
     fib = load_frame("fibonacci")
     f = NeuralForecaster(3, 1, hidden_size=4, activation="relu", loss="mae", lr=0.01,
-                         epochs=5, batch_size=10, scaler="log", progress=False)
+                         epochs=30, batch_size=10, scaler="log", progress=False)
     f.fit(fib, test=15, val=5)
     assert f.networks_[0].encoder.uses_cells()
-    assert np.isfinite(f.predict(fib)["fib"].iloc[0])
+    # it learns: the training loss falls (0.47 -> 0.15 measured with seed 0), and on the test
+    # rows it beats the naive forecast, which cannot follow the growth (MAE 29k vs 69k)
+    hist = f.histories_[0]
+    assert hist[-1]["train_loss"] < 0.5 * hist[0]["train_loss"]
+    report = f.evaluate()
+    assert report["ensemble"]["original"]["overall"]["mae"] < \
+        0.6 * report["naive"]["original"]["overall"]["mae"]
+    nxt = f.predict(fib)["fib"].iloc[0]
+    assert fib["fib"].iloc[-1] < nxt < 3 * fib["fib"].iloc[-1]  # the next Fibonacci is ~1.6x
 
 
 def test_residual_false_is_the_plain_network(gas):

@@ -161,11 +161,8 @@ def test_gradient_flow_through_module_and_windows(model_dir):
 
 
 def test_gradient_flow_bidirectional_and_fast_path_modules():
-    try:
-        torch.manual_seed(0)
-        m = Recurrent("gru", F, H, num_layers=2, bidirectional=True, dtype=D)
-    except TypeError:  # pragma: no cover - a Recurrent without bidirectional
-        pytest.skip("Recurrent has no bidirectional option")
+    torch.manual_seed(0)
+    m = Recurrent("gru", F, H, num_layers=2, bidirectional=True, dtype=D)
     x = inputs()
     flow = gradient_flow(m, x, lambda out: (out**2).sum())
     xg = x.clone().requires_grad_(True)

@@ -20,8 +20,8 @@ GRAD_TOL = 1e-6
 MATCH_TOL = 1e-10
 
 # (cell, activation) pairs that lstmkit's reference implements
-CELLS = [("lstm", "tanh"), ("lstm", "relu"), ("gru", "tanh"), ("rnn", "tanh"), ("rnn", "relu"),
-         ("lnlstm", "tanh")]
+CELLS = [("lstm", "tanh"), ("lstm", "relu"), ("gru", "tanh"), ("gru", "relu"), ("rnn", "tanh"),
+         ("rnn", "relu"), ("lnlstm", "tanh")]
 BIDIRECTIONAL = ["lstm", "gru", "rnn", "lnlstm"]
 
 
@@ -34,7 +34,7 @@ def checks():
     """Yield (cell label, check name, worst error, tolerance)."""
     import numpy as np
 
-    from lstmkit.nn.verify import MODS, compare, engines_for, ref_kwargs
+    from lstmkit.nn.verify import MODS, compare, compare_steps, engines_for, ref_kwargs
     from lstmkit.ref.gradcheck import check_cell
 
     for cell, act in CELLS:
@@ -45,6 +45,8 @@ def checks():
             errs = check_cell(MODS[cell], batch=B, steps=T, input_size=F, hidden_size=H,
                               rng=np.random.default_rng(1), **opts)
             yield label, f"ref gradcheck B={B} T={T}", max(errs.values()), GRAD_TOL
+        yield label, "ref steps (course equations) vs ref sequence, 2 calls", \
+            max(compare_steps(cell, act).values()), MATCH_TOL
         for engine in engines_for(cell, act):
             name = "transcribed cells" if engine == "cells" else "torch.nn"
             for layers in (1, 2):

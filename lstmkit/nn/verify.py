@@ -204,3 +204,48 @@ def compare_fused() -> dict[str, float]:
     got = (vals, [g.numpy() for g in grads[:2]] + [g.numpy()[None] for g in grads[2:4]],
            {n: g.numpy() for n, g in zip(w, grads[4:], strict=True)})
     return differences(got, want)
+
+
+def compare_steps(cell: str, activation: str = "tanh", seed: int = 0) -> dict[str, float]:
+    """Worst |fast − steps| of the reference's own two codes: ``forward`` / ``backward`` (the
+    whole sequence, arranged for speed) against ``step`` / ``step_backward`` (the course's
+    equations, one step), over two calls with carried state, float64."""
+    from lstmkit.ref.steps import unroll, unroll_backward
+
+    mod = MODS[cell]
+    opts = ref_kwargs(cell, activation)
+    rng = np.random.default_rng(seed)
+    B, T, F, H = 2, 4, 3, 5
+    params = mod.init(F, H, rng)
+    xs = [rng.normal(size=(B, T, F)) for _ in range(2)]
+    pair = len(mod.STATE_NAMES) == 2
+    rand = lambda: tuple(rng.normal(size=(B, H)) for _ in mod.STATE_NAMES) if pair else \
+        rng.normal(size=(B, H))
+    s0, Rf = rand(), rand()
+    Rs = [rng.normal(size=(B, T, H)) for _ in range(2)]
+    flat = lambda s: list(s) if pair else [s]
+    fast, slow, out = [], [], {}
+    sf = ss = s0
+    for k, x in enumerate(xs):
+        y, sf, c = mod.forward(params, x, sf, **opts)
+        z, ss, kk = unroll(mod, params, x, ss, **opts)
+        fast.append(c)
+        slow.append(kk)
+        out[f"outputs{k + 1}"] = float(np.max(np.abs(y - z)))
+    for n, (a, b) in enumerate(zip(flat(sf), flat(ss), strict=True)):
+        out[f"final{n}"] = float(np.max(np.abs(a - b)))
+    df = ds = Rf
+    grads_f, grads_s = [], []
+    for k in (1, 0):
+        dxf, dpf, df = mod.backward(fast[k], Rs[k], df)
+        dxs, dps, ds = unroll_backward(mod, params, slow[k], Rs[k], ds)
+        out[f"d_x{k + 1}"] = float(np.max(np.abs(dxf - dxs)))
+        grads_f.append(dpf)
+        grads_s.append(dps)
+    for n, (a, b) in enumerate(zip(flat(df), flat(ds), strict=True)):
+        out[f"d_state0_{n}"] = float(np.max(np.abs(a - b)))
+    for name in params:
+        a = sum(g[name] for g in grads_f)
+        b = sum(g[name] for g in grads_s)
+        out[f"d_{name}"] = float(np.max(np.abs(a - b)))
+    return out

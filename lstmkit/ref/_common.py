@@ -199,3 +199,43 @@ def check_sizes(component: str, input_size, hidden_size) -> tuple[int, int]:
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise expected(component, f"{name} a positive integer", repr(v))
     return int(input_size), int(hidden_size)
+
+
+# ----------------------------------------------------------------------------- plain steps
+# The per-step functions (``step`` / ``step_backward`` of each cell) are written for reading,
+# in the course's notation; these are their plain (not in-place) helpers.
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    """σ(a) = 1 / (1 + e^(-a))."""
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def phi(a: np.ndarray, name: str) -> np.ndarray:
+    """The cell's activation: tanh(a), or relu(a) = max(a, 0)."""
+    return np.tanh(a) if name == "tanh" else np.maximum(a, 0.0)
+
+
+def phi_grad(y: np.ndarray, name: str) -> np.ndarray:
+    """φ'(a) written with the output y = φ(a): 1 - y² for tanh, [y > 0] for relu."""
+    return 1.0 - y * y if name == "tanh" else (y > 0).astype(y.dtype)
+
+
+def course_matrices(params, gates: str) -> tuple[dict, dict]:
+    """The course's ``W_k = [W_hk | W_ik]`` (H, H + F) and ``b_k = b_ik + b_hk`` for each gate
+    ``k`` of ``gates`` (one letter per row block of torch's layout, e.g. ``"ifCo"``)."""
+    H = params["weight_hh"].shape[1]
+    W, b = {}, {}
+    for n, k in enumerate(gates):
+        rows = slice(n * H, (n + 1) * H)
+        W[k] = np.hstack([params["weight_hh"][rows], params["weight_ih"][rows]])
+        b[k] = params["bias_ih"][rows] + params["bias_hh"][rows]
+    return W, b
+
+
+def torch_grads(dW: dict, db: dict, gates: str, H: int) -> dict:
+    """Gradients of the course's ``W_k``, ``b_k`` back in torch's layout (both biases get
+    ``db_k``: each enters only through the sum)."""
+    blocks = [dW[k] for k in gates]
+    return {"weight_ih": np.vstack([w[:, H:] for w in blocks]),
+            "weight_hh": np.vstack([w[:, :H] for w in blocks]),
+            "bias_ih": np.concatenate([db[k] for k in gates]),
+            "bias_hh": np.concatenate([db[k] for k in gates])}

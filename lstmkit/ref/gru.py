@@ -8,6 +8,9 @@ product (torch / cuDNN variant: the reset gate multiplies the *projected* previo
     n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))  candidate state
     h_t = (1 - z_t) * n_t + z_t * h_{t-1}                     hidden state (output at step t)
 
+With ``activation="relu"`` (Keras' ``GRU(units, activation="relu")``) the tanh of the candidate
+n_t becomes relu; the two gates stay sigmoid.
+
 In the course's concatenated notation the gates read r_t = σ(W_r·[h_{t-1}, x_t] + b_r) and
 z_t = σ(W_z·[h_{t-1}, x_t] + b_z), but n_t cannot be written that way: because r_t is
 applied after the matmul, b_hn stays inside the product and is not merged with b_in.
@@ -41,15 +44,23 @@ from __future__ import annotations
 import numpy as np
 
 from lstmkit.ref._common import (
+    ACTIVATIONS,
+    activate_,
     batch_major,
     check_array,
+    check_choice,
     check_params,
     check_sizes,
     check_x,
+    course_matrices,
     mul_act_grad_,
     mul_sigmoid_grad_,
+    phi,
+    phi_grad,
+    sigmoid,
     sigmoid_,
     time_major,
+    torch_grads,
     uniform_init,
     with_ones,
 )
@@ -57,6 +68,52 @@ from lstmkit.ref._common import (
 NAME = "GRU"
 GATES = 3
 STATE_NAMES = ("h0",)
+
+
+# ----------------------------------------------------------------------------- one step
+def step(params, x_t, h_prev, activation="tanh"):
+    """One time step, the equations above line for line: ``x_t`` (B, F), ``h_prev`` =
+    h_{t-1} (B, H). Returns ``(h_t, cache)``; the cache is what :func:`step_backward` needs."""
+    H = h_prev.shape[1]
+    W, b = course_matrices(params, "rz")     # W_k = [W_hk | W_ik], b_k = b_ik + b_hk
+    W_in, W_hn = params["weight_ih"][2 * H:], params["weight_hh"][2 * H:]
+    b_in, b_hn = params["bias_ih"][2 * H:], params["bias_hh"][2 * H:]
+    hx = np.concatenate([h_prev, x_t], axis=1)          # [h_{t-1}, x_t]   (B, H+F)
+    r = sigmoid(hx @ W["r"].T + b["r"])                 # r_t = σ(W_r·[h_{t-1}, x_t] + b_r)
+    z = sigmoid(hx @ W["z"].T + b["z"])                 # z_t = σ(W_z·[h_{t-1}, x_t] + b_z)
+    hn = h_prev @ W_hn.T + b_hn                         # W_hn h_{t-1} + b_hn
+    n = phi(x_t @ W_in.T + b_in + r * hn, activation)   # n_t = tanh(W_in x_t + b_in + r_t * (.))
+    h = (1 - z) * n + z * h_prev                        # h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+    return h, (W, hx, x_t, h_prev, r, z, hn, n, activation)
+
+
+def step_backward(params, dh, cache):
+    """Undo :func:`step`: from ∂L/∂h_t (the loss at t and step t+1) to ``(∂L/∂x_t,
+    ∂L/∂h_{t-1}, grads)``, ``grads`` this step's share of each parameter gradient."""
+    W, hx, x_t, h_prev, r, z, hn, n, act = cache
+    H = dh.shape[1]
+    W_in, W_hn = params["weight_ih"][2 * H:], params["weight_hh"][2 * H:]
+    dn = dh * (1 - z)                                            # h_t = (1 - z_t)*n_t + z_t*h_{t-1}
+    dz = dh * (h_prev - n)
+    dh_prev = dh * z
+    da = dn * phi_grad(n, act)                  # ∂L/∂(W_in x_t + b_in + r_t * hn_t), through φ
+    dr, dhn = da * hn, da * r
+    dzr = {"r": dr * r * (1 - r), "z": dz * z * (1 - z)}         # through σ
+    dhx = dzr["r"] @ W["r"] + dzr["z"] @ W["z"]                  # ∂L/∂[h_{t-1}, x_t] via r, z
+    dx = dhx[:, H:] + da @ W_in
+    dh_prev = dh_prev + dhx[:, :H] + dhn @ W_hn
+    g = torch_grads({k: dzr[k].T @ hx for k in "rz"}, {k: dzr[k].sum(axis=0) for k in "rz"},
+                    "rz", H)
+    grads = {"weight_ih": np.vstack([g["weight_ih"], da.T @ x_t]),
+             "weight_hh": np.vstack([g["weight_hh"], dhn.T @ h_prev]),
+             "bias_ih": np.concatenate([g["bias_ih"], da.sum(axis=0)]),
+             "bias_hh": np.concatenate([g["bias_hh"], dhn.sum(axis=0)])}
+    return dx, dh_prev, grads
+
+
+# ----------------------------------------------------------------------------- the sequence
+# forward / backward below compute exactly step / step_backward over a whole sequence,
+# arranged for speed (tests/test_ref_steps.py holds them equal).
 
 
 def init(input_size, hidden_size, rng, dtype=np.float64) -> dict:
@@ -70,13 +127,15 @@ def init(input_size, hidden_size, rng, dtype=np.float64) -> dict:
     return uniform_init(NAME, shapes, H, rng, dtype)
 
 
-def forward(params, x, state=None):
+def forward(params, x, state=None, activation="tanh"):
     """Run the GRU over ``x``; return ``(outputs, h_T, cache)``.
 
     ``params``: dict as in :func:`init` (its dtype is the computation's dtype);
-    ``x``: (B, T, F); ``state``: h_0 (B, H) or None for zeros.
+    ``x``: (B, T, F); ``state``: h_0 (B, H) or None for zeros; ``activation``: ``"tanh"``
+    (standard) or ``"relu"`` (Keras-style), the candidate's.
     """
     p, dtype, F, H = check_params(NAME, params, GATES)
+    check_choice(NAME, "activation", activation, ACTIVATIONS)
     x = check_x(NAME, x, F, dtype)
     B, T, _ = x.shape
     h0 = check_array(NAME, "state h", state, (B, H), f"B={B}, H={H}", dtype)
@@ -105,12 +164,13 @@ def forward(params, x, state=None):
         n = ns[t]
         np.multiply(r, hns[t], out=n)                            # r_t * (W_hn h_{t-1} + b_hn)
         n += xw[t, :, H2:]                                       #   + W_in x_t + b_in
-        np.tanh(n, out=n)                                        # n_t = tanh(.)
+        activate_(n, activation)                                 # n_t = tanh(.) (or relu)
         np.subtract(hs[t], n, out=tmp)
         tmp *= z
         np.add(n, tmp, out=hs[t + 1])                            # h_t = n_t + z_t*(h_{t-1} - n_t)
 
     cache = {"dtype": dtype, "shape": (B, T, F, H), "x1": x1, "W_ih": p["weight_ih"],
+             "activation": activation,
              "W_hh": p["weight_hh"], "hs": hs, "rz": rz, "ns": ns, "hns": hns}
     return batch_major(hs[1:]), hs[T].copy(), cache
 
@@ -146,8 +206,8 @@ def backward(cache, d_outputs=None, d_final_state=None):
         dz *= dh                                                 # ∂h_t/∂z_t = h_{t-1} - n_t
         np.multiply(dh, z, out=carry)                            # ∂h_t/∂h_{t-1} = z_t (direct)
         np.subtract(dh, carry, out=dn)                           # ∂h_t/∂n_t = 1 - z_t
-        # undo n_t = tanh(W_in x_t + b_in + r_t * hn_t)
-        mul_act_grad_(dn, n, "tanh", tmp)                        # dn is now ∂L/∂(W_in x_t + b_in)
+        # undo n_t = tanh(W_in x_t + b_in + r_t * hn_t) (or relu)
+        mul_act_grad_(dn, n, cache["activation"], tmp)           # dn is now ∂L/∂(W_in x_t + b_in)
         np.multiply(dn, hns[t], out=dr)                          # ∂/∂r_t = hn_t
         np.multiply(dn, r, out=dhn)                              # ∂/∂hn_t = r_t
         # undo r_t, z_t = σ(.)

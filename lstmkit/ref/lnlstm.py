@@ -59,6 +59,7 @@ from lstmkit.ref._common import (
     check_x,
     mul_act_grad_,
     mul_sigmoid_grad_,
+    sigmoid,
     sigmoid_,
     time_major,
     uniform_init,
@@ -104,6 +105,57 @@ def layer_norm_backward(dy: np.ndarray, a_hat: np.ndarray, rstd: np.ndarray, gai
     da -= a_hat * np.mean(d_hat * a_hat, axis=-1, keepdims=True)  # through var
     da *= rstd
     return da, d_gain, d_bias
+
+
+# ----------------------------------------------------------------------------- one step
+def step(params, x_t, state):
+    """One time step, the equations above line for line: ``x_t`` (B, F), ``state`` =
+    (h_{t-1}, c_{t-1}) each (B, H). Returns ``((h_t, c_t), cache)`` for :func:`step_backward`."""
+    p = params
+    h_prev, c_prev = state
+    H = h_prev.shape[1]
+    a_x, xhat_x, rstd_x = layer_norm(x_t @ p["weight_ih"].T, p["ln_ih_weight"],
+                                     p["ln_ih_bias"])                  # LN_ih(W_ih x_t)
+    a_h, xhat_h, rstd_h = layer_norm(h_prev @ p["weight_hh"].T, p["ln_hh_weight"],
+                                     p["ln_hh_bias"])                  # LN_hh(W_hh h_{t-1})
+    z = a_x + a_h + p["bias"]                                          # z_t   (B, 4H)
+    i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])                   # i_t, f_t = σ(z_i), σ(z_f)
+    g, o = np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])           # g_t = tanh(z_g), o_t
+    c = f * c_prev + i * g                                             # c_t = f_t*c_{t-1} + i_t*g_t
+    a_c, xhat_c, rstd_c = layer_norm(c, p["ln_c_weight"], p["ln_c_bias"])  # LN_c(c_t)
+    tanh_c = np.tanh(a_c)
+    h = o * tanh_c                                                     # h_t = o_t*tanh(LN_c(c_t))
+    cache = (x_t, h_prev, c_prev, i, f, g, o, tanh_c, xhat_x, rstd_x, xhat_h, rstd_h, xhat_c,
+             rstd_c)
+    return (h, c), cache
+
+
+def step_backward(params, d_state, cache):
+    """Undo :func:`step`: from ∂L/∂h_t and ∂L/∂c_t to ``(∂L/∂x_t, (∂L/∂h_{t-1},
+    ∂L/∂c_{t-1}), grads)``, ``grads`` this step's share of every parameter gradient."""
+    p = params
+    dh, dc = d_state
+    (x_t, h_prev, c_prev, i, f, g, o, tanh_c, xhat_x, rstd_x, xhat_h, rstd_h, xhat_c,
+     rstd_c) = cache
+    do = dh * tanh_c                                                   # h_t = o_t * tanh(LN_c)
+    da_c = dh * o * (1 - tanh_c * tanh_c)
+    dc_ln, d_gc, d_bc = layer_norm_backward(da_c, xhat_c, rstd_c, p["ln_c_weight"])
+    dc = dc + dc_ln
+    dz = np.concatenate([dc * g * i * (1 - i),                         # through c_t and σ, tanh
+                         dc * c_prev * f * (1 - f),
+                         dc * i * (1 - g * g),
+                         do * o * (1 - o)], axis=1)                    # (B, 4H)
+    d_px, d_gx, d_bx = layer_norm_backward(dz, xhat_x, rstd_x, p["ln_ih_weight"])
+    d_ph, d_gh, d_bh = layer_norm_backward(dz, xhat_h, rstd_h, p["ln_hh_weight"])
+    grads = {"weight_ih": d_px.T @ x_t, "weight_hh": d_ph.T @ h_prev, "bias": dz.sum(axis=0),
+             "ln_ih_weight": d_gx, "ln_ih_bias": d_bx, "ln_hh_weight": d_gh,
+             "ln_hh_bias": d_bh, "ln_c_weight": d_gc, "ln_c_bias": d_bc}
+    return d_px @ p["weight_ih"], (d_ph @ p["weight_hh"], dc * f), grads
+
+
+# ----------------------------------------------------------------------------- the sequence
+# forward / backward below compute exactly step / step_backward over a whole sequence,
+# arranged for speed (tests/test_ref_steps.py holds them equal).
 
 
 # ----------------------------------------------------------------------------- parameters

@@ -37,6 +37,11 @@ and the course's matrices are, for each gate k in {i, f, C (= g), o}::
 Keras uses the same gate order: ``kernel = weight_ih.T``, ``recurrent_kernel = weight_hh.T``,
 ``bias = bias_ih + bias_hh``.
 
+:func:`step` and :func:`step_backward` are those equations, one time step, line for line.
+:func:`forward` and :func:`backward` run a whole sequence; they are the same equations,
+arranged for speed (the comments in the code name the equation each line computes or, in the
+backward, undoes), and tested equal to the step functions:
+
 Implementation — the equations above, arranged for speed (the comments in the code name the
 equation each line computes or, in the backward, undoes):
 
@@ -68,13 +73,64 @@ from lstmkit.ref._common import (
     check_params,
     check_sizes,
     check_x,
+    course_matrices,
     mul_act_grad_,
+    phi,
+    phi_grad,
+    sigmoid,
+    torch_grads,
     uniform_init,
 )
 
 NAME = "LSTM"
 GATES = 4
 STATE_NAMES = ("h0", "c0")  # the initial state's parts, as check_cell reports them
+
+
+# ----------------------------------------------------------------------------- one step
+def step(params, x_t, state, activation="tanh"):
+    """One time step, line for line the course's equations.
+
+    ``x_t`` (B, F); ``state`` = (h_{t-1}, C_{t-1}), each (B, H). Returns ``((h_t, C_t),
+    cache)``; the cache is what :func:`step_backward` needs. ``activation="relu"`` puts relu
+    where the equations have tanh (Keras' ``activation="relu"``).
+    """
+    h_prev, C_prev = state
+    W, b = course_matrices(params, "ifCo")     # W_k = [W_hk | W_ik] (H, H+F), b_k (H,)
+    hx = np.concatenate([h_prev, x_t], axis=1)          # [h_{t-1}, x_t]   (B, H+F)
+    f = sigmoid(hx @ W["f"].T + b["f"])                 # f_t = σ(W_f·[h_{t-1}, x_t] + b_f)
+    i = sigmoid(hx @ W["i"].T + b["i"])                 # i_t = σ(W_i·[h_{t-1}, x_t] + b_i)
+    C_tilde = phi(hx @ W["C"].T + b["C"], activation)   # C̃_t = tanh(W_C·[h_{t-1}, x_t] + b_C)
+    C = f * C_prev + i * C_tilde                        # C_t = f_t * C_{t-1} + i_t * C̃_t
+    o = sigmoid(hx @ W["o"].T + b["o"])                 # o_t = σ(W_o·[h_{t-1}, x_t] + b_o)
+    tanh_C = phi(C, activation)
+    h = o * tanh_C                                      # h_t = o_t * tanh(C_t)
+    cache = (W, hx, C_prev, f, i, C_tilde, o, tanh_C, activation)
+    return (h, C), cache
+
+
+def step_backward(params, d_state, cache):
+    """Undo :func:`step`: from ∂L/∂h_t and ∂L/∂C_t (everything that reaches them: the loss
+    at step t and step t+1) to ``(∂L/∂x_t, (∂L/∂h_{t-1}, ∂L/∂C_{t-1}), grads)``, ``grads``
+    being this step's share of every parameter gradient, in torch's layout."""
+    dh, dC = d_state
+    W, hx, C_prev, f, i, C_tilde, o, tanh_C, act = cache
+    H = dh.shape[1]
+    do = dh * tanh_C                                             # h_t = o_t * tanh(C_t)
+    dC = dC + dh * o * phi_grad(tanh_C, act)
+    df, di, dC_tilde = dC * C_prev, dC * C_tilde, dC * i         # C_t = f_t*C_{t-1} + i_t*C̃_t
+    dC_prev = dC * f
+    dz = {"f": df * f * (1 - f), "i": di * i * (1 - i),          # through σ: σ' = σ(1 - σ)
+          "C": dC_tilde * phi_grad(C_tilde, act), "o": do * o * (1 - o)}
+    dhx = sum(dz[k] @ W[k] for k in "ifCo")                      # ∂L/∂[h_{t-1}, x_t]
+    dW = {k: dz[k].T @ hx for k in "ifCo"}                       # ∂L/∂W_k = dz_kᵀ [h_{t-1}, x_t]
+    db = {k: dz[k].sum(axis=0) for k in "ifCo"}
+    return dhx[:, H:], (dhx[:, :H], dC_prev), torch_grads(dW, db, "ifCo", H)
+
+
+# ----------------------------------------------------------------------------- the sequence
+# forward / backward below compute exactly step / step_backward over a whole sequence,
+# arranged for speed (tests/test_ref_steps.py holds them equal).
 
 
 def _ifog(H: int) -> np.ndarray:

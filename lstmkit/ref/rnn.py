@@ -38,8 +38,12 @@ from lstmkit.ref._common import (
     check_params,
     check_sizes,
     check_x,
+    course_matrices,
     mul_act_grad_,
+    phi,
+    phi_grad,
     time_major,
+    torch_grads,
     uniform_init,
     with_ones,
 )
@@ -47,6 +51,32 @@ from lstmkit.ref._common import (
 NAME = "RNN"
 GATES = 1
 STATE_NAMES = ("h0",)
+
+
+# ----------------------------------------------------------------------------- one step
+def step(params, x_t, h_prev, nonlinearity="tanh"):
+    """One time step, the course's equation: ``x_t`` (B, F), ``h_prev`` = h_{t-1} (B, H).
+    Returns ``(h_t, cache)``; the cache is what :func:`step_backward` needs."""
+    W, b = course_matrices(params, "h")          # W = [U | W] (H, H+F), b = b_ih + b_hh
+    hx = np.concatenate([h_prev, x_t], axis=1)                   # [h_{t-1}, x_t]   (B, H+F)
+    h = phi(hx @ W["h"].T + b["h"], nonlinearity)                # h_t = φ(W·[h_{t-1}, x_t] + b)
+    return h, (W, hx, h, nonlinearity)
+
+
+def step_backward(params, dh, cache):
+    """Undo :func:`step`: from ∂L/∂h_t (the loss at t and step t+1) to ``(∂L/∂x_t,
+    ∂L/∂h_{t-1}, grads)``, ``grads`` this step's share of each parameter gradient."""
+    W, hx, h, act = cache
+    H = dh.shape[1]
+    dz = dh * phi_grad(h, act)                                   # through φ
+    dhx = dz @ W["h"]                                            # ∂L/∂[h_{t-1}, x_t]
+    grads = torch_grads({"h": dz.T @ hx}, {"h": dz.sum(axis=0)}, "h", H)
+    return dhx[:, H:], dhx[:, :H], grads
+
+
+# ----------------------------------------------------------------------------- the sequence
+# forward / backward below compute exactly step / step_backward over a whole sequence,
+# arranged for speed (tests/test_ref_steps.py holds them equal).
 
 
 def init(input_size, hidden_size, rng, dtype=np.float64) -> dict:
