@@ -15,7 +15,6 @@ import pytest
 
 from lstmkit.nn.verify import compare, engines_for
 
-
 ATOL = 1e-10
 
 
