@@ -252,7 +252,7 @@ def test_lstmkit_ref_does_not_import_torch():
 
 
 # ---------------------------------------------------------------------------- torch parity
-TORCH_CELLS = [c for c in CELLS if c[1].get("activation") != "relu"]  # torch: no relu LSTM/GRU
+TORCH_CELLS = [c for c in CELLS if c.values[1].get("activation") != "relu"]  # torch: no relu LSTM
 
 
 @pytest.mark.parametrize("module, options", TORCH_CELLS)
