@@ -71,7 +71,7 @@ def test_seasonal_naive_period_too_long():
     assert str(err.value) == "SeasonalNaive: expected period <= lookback=10, got 12"
     with pytest.raises(LstmkitError, match="period <= lookback=10, got 12"):
         SeasonalNaiveBaseline(12).predict(H, horizon=1)
-    with pytest.raises(LstmkitError, match="^SeasonalNaive: expected period as a positive"):
+    with pytest.raises(LstmkitError, match="^SeasonalNaive: expected period to be a positive"):
         SeasonalNaiveBaseline(0)
 
 
@@ -174,7 +174,7 @@ def test_common_validation(name):
     assert out.shape == (4, 2, 2)
     with pytest.raises(LstmkitError, match=rf"^{comp}: expected H with D=2 targets"):
         model.predict(H[:, :, :1])
-    with pytest.raises(LstmkitError, match="horizon as a positive integer"):
+    with pytest.raises(LstmkitError, match="horizon to be a positive integer"):
         model.predict(H, horizon=0)
 
 

@@ -87,7 +87,7 @@ def test_temporal_order_rules():
 def test_generator_errors():
     with pytest.raises(LstmkitError, match="Adding problem: expected T an integer >= 12"):
         adding_problem(5, 8)
-    with pytest.raises(LstmkitError, match="Temporal order: expected n a positive integer"):
+    with pytest.raises(LstmkitError, match="Temporal order: expected n to be a positive integer"):
         temporal_order(0, 100)
 
 

@@ -315,7 +315,8 @@ def test_constructor_errors():
     assert err(Recurrent, "lstm", 3, 8, engine="torch", activation="relu") == (
         'LSTM: expected activation="tanh" with engine="torch" (torch.nn.LSTM has no relu '
         "activation; use engine=\"auto\" or \"cells\"), got activation='relu'")
-    assert err(Recurrent, "gru", 3, 0) == "GRU: expected hidden_size a positive integer, got 0"
+    assert err(Recurrent, "gru", 3, 0) == \
+        "GRU: expected hidden_size to be a positive integer, got 0"
     assert err(Recurrent, "rnn", 3, 8, dropout=1.0) == "RNN: expected dropout in [0, 1), got 1.0"
     assert err(Recurrent, "rnn", 3, 8, activation="sigmoid") == \
         "RNN: expected activation \"tanh\" or \"relu\", got 'sigmoid'"

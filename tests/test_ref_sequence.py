@@ -214,7 +214,7 @@ def test_x_shape_error_message_is_exact():
     (lambda p: lstm.backward(lstm.forward(p, np.zeros((2, 5, 3)))[2], None, (None, np.ones(4))),
      "LSTM: expected d_final_state dc of shape (B=2, H=4), got (4)"),
     (lambda p: lstm.init(3, 0, np.random.default_rng(0)),
-     "LSTM: expected hidden_size a positive integer, got 0"),
+     "LSTM: expected hidden_size to be a positive integer, got 0"),
     (lambda p: lstm.init(3, 4, 0), "LSTM: expected rng as a numpy.random.Generator, got int"),
 ])
 def test_lstm_user_errors(call, message):

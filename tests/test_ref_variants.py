@@ -230,5 +230,5 @@ def test_lnlstm_errors():
         lnlstm.forward(p, x[..., :2])
     with pytest.raises(LstmkitError, match=r"expected state h of shape \(B=2, H=4\)"):
         lnlstm.forward(p, x, (np.zeros((1, 4)), np.zeros((2, 4))))
-    with pytest.raises(LstmkitError, match="LNLSTM: expected hidden_size a positive integer"):
+    with pytest.raises(LstmkitError, match="LNLSTM: expected hidden_size to be a positive integer"):
         lnlstm.init(3, 0, rng)

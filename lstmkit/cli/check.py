@@ -75,13 +75,9 @@ def run(args) -> int:
         ok = err <= tol
         failed += not ok
         rows.append((label, name, f"{err:.2e}", f"< {tol:.0e}", "pass" if ok else "FAIL"))
-    header = ("cell", "check", "worst error", "tolerance", "result")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip()
-    print(line(header))
-    print("  ".join("-" * w for w in widths))
-    for r in rows:
-        print(line(r))
+    from lstmkit.core.table import format_table
+
+    print(format_table(("cell", "check", "worst error", "tolerance", "result"), rows))
     total = len(rows)
     print(f"\n{total - failed} passed, {failed} failed ({time.perf_counter() - t0:.1f} s)")
     return 0 if failed == 0 else 1

@@ -117,7 +117,7 @@ def predict(args) -> int:
 
 def evaluate(args) -> int:
     from lstmkit.forecast.forecaster import Forecaster
-    from lstmkit.forecast.report import format_table, model_row, naive_row
+    from lstmkit.forecast.report import model_row, naive_row, report_table
     from lstmkit.registry import load
 
     model = load(args.model, Forecaster)
@@ -126,7 +126,7 @@ def evaluate(args) -> int:
         print(json.dumps(report, indent=2, allow_nan=True))
         return 0
     rows = [naive_row(report), model_row(model.label, report)]
-    print(format_table(rows, f"{model.label} on {args.data}: {report['n_windows']} windows"))
+    print(report_table(rows, f"{model.label} on {args.data}: {report['n_windows']} windows"))
     return 0
 
 

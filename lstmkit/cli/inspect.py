@@ -72,10 +72,6 @@ def run(args) -> int:
     from lstmkit.introspect import trace
     from lstmkit.introspect.sources import classifier_sequence, lm_sequence, model_kind
 
-    if args.top < 1:
-        raise expected("Inspect", "--top a positive integer", args.top)
-    if args.length < 1:
-        raise expected("Inspect", "--length a positive integer", args.length)
     check_out_dir(args.out, args.overwrite)  # fail before any work
     model = lstmkit.load(args.model)
     kind = model_kind(model, "Inspect")

@@ -24,6 +24,7 @@ from lstmkit.core.classifier_training import (
 from lstmkit.core.config import SeedExecution, param
 from lstmkit.core.estimator import Estimator
 from lstmkit.core.parallel import fit_seeds
+from lstmkit.core.table import format_table
 from lstmkit.core.validate import flag
 
 
@@ -177,9 +178,4 @@ def report_table(report: dict, title: str = "") -> str:
         rows.append((f"{report['model']} ensemble of {S}", _pct(ens["accuracy"]),
                      _pct(ens["macro_f1"]), "-"))
     header = ("model", "accuracy % mean [min-max]", "macro-F1 %", "train s")
-    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(4)]
-    fmt = lambda cells: "  ".join(str(c).ljust(w)
-                                  for c, w in zip(cells, widths, strict=True)).rstrip()
-    lines = [title] if title else []
-    lines += [fmt(header), "  ".join("-" * w for w in widths), *(fmt(r) for r in rows)]
-    return "\n".join(lines)
+    return format_table(header, rows, title)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lstmkit.core.errors import expected
+from lstmkit.core.validate import positive_int
 
 ADDING_TOLERANCE = 0.04  # |error| below this counts as correct (paper)
 ORDER_SYMBOLS = ("a", "b", "c", "d", "X", "Y", "B", "E")  # one-hot order of the 8 inputs
@@ -70,8 +71,7 @@ class LongLagBatch:
 
 
 def _check(component: str, n, T, min_T: int) -> tuple[int, int]:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise expected(component, "n a positive integer", repr(n))
+    positive_int(component, "n", n)
     if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < min_T:
         raise expected(component, f"T an integer >= {min_T}", repr(T))
     return int(n), int(T)

@@ -214,18 +214,16 @@ def count_wrong(model: SequenceModel, task: str, T: int, n: int = N_TEST, seed: 
 
 # --- reports ------------------------------------------------------------------------------
 
-_HEADER = (f"{'T':>5}  {'cell':4}  {'solved':6}  {'seq. seen':>9}  {'train err':>9}  "
-           f"{'wrong/test':>11}  {'seconds':>7}")
-
-
-def format_row(r: RunResult) -> str:
-    solved = "yes" if r.solved else "NO"
-    return (f"{r.T:>5}  {LABELS[r.cell]:4}  {solved:6}  {r.seen:>9,}  {r.train_error:>9.4f}  "
-            f"{f'{r.test_wrong}/{r.n_test}':>11}  {r.seconds:>7.1f}")
+def format_row(r: RunResult) -> list[str]:
+    return [str(r.T), LABELS[r.cell], "yes" if r.solved else "NO", f"{r.seen:,}",
+            f"{r.train_error:.4f}", f"{r.test_wrong}/{r.n_test}", f"{r.seconds:.1f}"]
 
 
 def format_table(results: list[RunResult]) -> str:
-    return "\n".join([_HEADER, "-" * len(_HEADER), *map(format_row, results)])
+    from lstmkit.core.table import format_table as table
+
+    header = ("T", "cell", "solved", "seq. seen", "train err", "wrong/test", "seconds")
+    return table(header, [format_row(r) for r in results], align="><<>>>>")
 
 
 def _describe(task: str, s: Settings, budget: float) -> str:

@@ -32,6 +32,7 @@ import math
 import numpy as np
 
 from lstmkit.core.errors import LstmkitError, expected, shape_str
+from lstmkit.core.validate import positive_int
 
 __all__ = [
     "BASELINES",
@@ -95,8 +96,7 @@ class WindowBaseline:
     def _check_predict(self, H, horizon) -> tuple[np.ndarray, int]:
         H = self._check_windows(H, "H")
         if horizon is not None:
-            if not _is_int(horizon) or horizon < 1:
-                raise expected(self.component, "horizon as a positive integer", repr(horizon))
+            positive_int(self.component, "horizon", horizon)
             if not self.horizon_override and self.fitted and int(horizon) != self.horizon:
                 raise expected(
                     self.component, f"horizon={self.horizon} (the fitted one)", int(horizon)
@@ -157,8 +157,7 @@ class SeasonalNaiveBaseline(WindowBaseline):
 
     def __init__(self, period: int) -> None:
         super().__init__()
-        if not _is_int(period) or period < 1:
-            raise expected(self.component, "period as a positive integer", repr(period))
+        positive_int(self.component, "period", period)
         self.period = int(period)
 
     def _check_period(self, lookback: int) -> None:

@@ -8,7 +8,7 @@ import time
 from lstmkit.forecast.forecaster import Forecaster
 from lstmkit.forecast.neural import BaselineForecaster
 from lstmkit.forecast.plots import forecast_plot, loss_plot
-from lstmkit.forecast.report import format_table, history_csv, model_row, naive_row
+from lstmkit.forecast.report import history_csv, model_row, naive_row, report_table
 
 
 def default_baselines(lookback: int, horizon: int, scaler: str, stride: int,
@@ -52,7 +52,7 @@ class Comparison:
             wall = getattr(model, "fit_seconds_", None)
             secs = [wall] if wall is not None else getattr(model, "train_seconds_", None)
             rows.append(model_row(name, rep, secs if secs else None))
-        return format_table(rows, title, relative=self._positive_targets())
+        return report_table(rows, title, relative=self._positive_targets())
 
     def _positive_targets(self) -> bool:
         """Relative error only means something when every test target is > 0."""

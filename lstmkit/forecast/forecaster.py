@@ -32,7 +32,7 @@ from lstmkit.forecast.data import (
     window_all,
 )
 from lstmkit.forecast.data.io import select_columns
-from lstmkit.forecast.metrics import compute_metrics, naive_mae_scale
+from lstmkit.forecast.metrics import compute_metrics, naive_mae_scale, skill_table
 
 
 class Forecaster(Estimator):
@@ -149,10 +149,10 @@ class Forecaster(Estimator):
         members = self._predict_scaled(w.X, w.H)  # (S, M, K, D)
         for pred in members:
             m = self._metrics(w, pred)
-            m["skill"] = _skill(m["normalized"], naive["normalized"])
+            m["skill"] = skill_table(m["normalized"], naive["normalized"])
             per_seed.append(m)
         ensemble = self._metrics(w, members.mean(0))
-        ensemble["skill"] = _skill(ensemble["normalized"], naive["normalized"])
+        ensemble["skill"] = skill_table(ensemble["normalized"], naive["normalized"])
         return {
             "model": self.label,
             "n_windows": len(w),
@@ -196,18 +196,6 @@ class Forecaster(Estimator):
         self.split_rows_ = config.get("split_rows")
         self.test_windows_ = None
         self._load_state(config, tensors)
-
-
-def _skill(model: dict, naive: dict) -> dict:
-    """1 − MSE_model / MSE_naive, overall and per target (normalized units)."""
-    out = {"overall": _ratio(model["overall"]["mse"], naive["overall"]["mse"])}
-    for name, m in model["per_target"].items():
-        out[name] = _ratio(m["mse"], naive["per_target"][name]["mse"])
-    return out
-
-
-def _ratio(mse: float, mse_naive: float) -> float:
-    return 1.0 - mse / mse_naive if mse_naive > 0 else float("nan")
 
 
 def _as_list(cols) -> list[str]:

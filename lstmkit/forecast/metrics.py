@@ -183,6 +183,19 @@ def skill(mse_model: float, mse_naive: float) -> float:
     return 1.0 - m / n
 
 
+def skill_table(model: dict, naive: dict) -> dict:
+    """:func:`skill` overall and per target, from two :func:`compute_metrics` results; NaN
+    where it is undefined (constant test windows, where the naive MSE is 0, or a model MSE
+    that is not finite)."""
+    def one(m: float, n: float) -> float:
+        return skill(m, n) if n > 0 and math.isfinite(n) and math.isfinite(m) else math.nan
+
+    out = {"overall": one(model["overall"]["mse"], naive["overall"]["mse"])}
+    for name, m in model["per_target"].items():
+        out[name] = one(m["mse"], naive["per_target"][name]["mse"])
+    return out
+
+
 # ---------------------------------------------------------------------------
 # The metric table
 # ---------------------------------------------------------------------------

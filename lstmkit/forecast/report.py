@@ -11,10 +11,11 @@ import csv
 import io
 
 from lstmkit.core.aggregate import format_mmm
+from lstmkit.core.table import format_table
 
 
 def model_row(name: str, report: dict, seconds: list[float] | None = None) -> dict:
-    """Summarise one ``evaluate()`` report for :func:`format_table`."""
+    """Summarise one ``evaluate()`` report for :func:`report_table`."""
     agg = report["aggregate"]
     return {
         "name": name,
@@ -58,7 +59,7 @@ def _percent(v):
     return None if v is None else v * 100
 
 
-def format_table(rows: list[dict], title: str = "", relative: bool = True) -> str:
+def report_table(rows: list[dict], title: str = "", relative: bool = True) -> str:
     """Fixed-width table: model | test MSE (normalized) | per target | skill |
     mean relative error (original units, the course's metric; ``relative=False`` drops it,
     for series that cross zero, where it means nothing) | train s."""
@@ -75,15 +76,7 @@ def format_table(rows: list[dict], title: str = "", relative: bool = True) -> st
             *([_num(_percent(r["mre"]), "{:.2f}%")] if relative else []),
             _num(r["seconds"], "{:.1f}"),
         ])
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *body, strict=True)]
-    lines = [title] if title else []
-    def fmt(cells) -> str:
-        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    lines.append(fmt(header))
-    lines.append("  ".join("-" * w for w in widths))
-    lines.extend(fmt(b) for b in body)
-    return "\n".join(lines)
+    return format_table(header, body, title)
 
 
 def history_csv(histories: list[list[dict]], seeds: list[int]) -> str:

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from lstmkit.core.errors import expected
+from lstmkit.core.validate import positive_int
 
 KINDS = "a forecaster, a SequenceClassifier or a LanguageModel"
 
@@ -83,8 +84,7 @@ def _lm_stream(lm, data, component: str, first_line: int, min_tokens: int):
 def lm_sequence(lm, data=None, text=None, index: int = 0, length: int = 40) -> Sequence:
     """The first ``length`` tokens of ``text`` (a prompt) or of the corpus ``data`` from line
     ``index`` on, as ids for ``lm.net_`` with the tokens as labels."""
-    if length < 1:
-        raise expected("Inspect", "--length a positive integer", length)
+    positive_int("Inspect", "length", length)
     if text is not None:
         ids = np.asarray(lm._context(text), dtype=np.int64)[:length]
         where = "the prompt"

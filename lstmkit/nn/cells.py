@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstmkit.core.errors import expected, shape_str
+from lstmkit.core.validate import positive_int
 
 ACTIVATIONS = ("tanh", "relu")
 GATE_NAMES = {
@@ -171,8 +172,7 @@ class _CellBase(nn.Module):
                  activation: str = "tanh", device=None, dtype=None):
         super().__init__()
         for what, v in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise expected(self._name, f"{what} a positive integer", repr(v))
+            positive_int(self._name, what, v)
         activation_fn(activation, self._name)
         self.input_size, self.hidden_size = input_size, hidden_size
         self.bias, self.activation = bool(bias), activation

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstmkit.core.errors import expected, shape_str
+from lstmkit.core.validate import positive_int
 from lstmkit.nn.cells import (
     ACTIVATIONS,
     GATE_NAMES,
@@ -139,8 +140,7 @@ class Recurrent(nn.Module):
         name = _NAMES[cell]
         for what, v in (("input_size", input_size), ("hidden_size", hidden_size),
                         ("num_layers", num_layers)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise expected(name, f"{what} a positive integer", repr(v))
+            positive_int(name, what, v)
         dropout = _check_rate(name, "dropout", dropout)
         input_dropout = _check_rate(name, "input_dropout", input_dropout)
         recurrent_dropout = _check_rate(name, "recurrent_dropout", recurrent_dropout)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from lstmkit.core.errors import expected, shape_str
+from lstmkit.core.validate import positive_int
 
 PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 ACTIVATIONS = ("tanh", "relu")
@@ -195,10 +196,8 @@ def uniform_init(component: str, shapes: dict, hidden_size: int, rng, dtype) -> 
 
 
 def check_sizes(component: str, input_size, hidden_size) -> tuple[int, int]:
-    for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise expected(component, f"{name} a positive integer", repr(v))
-    return int(input_size), int(hidden_size)
+    return (positive_int(component, "input_size", input_size),
+            positive_int(component, "hidden_size", hidden_size))
 
 
 # ----------------------------------------------------------------------------- plain steps

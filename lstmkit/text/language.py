@@ -27,6 +27,7 @@ from lstmkit.core.config import SeedConfig
 from lstmkit.core.errors import expected
 from lstmkit.core.estimator import Estimator
 from lstmkit.core.training import torch_threads
+from lstmkit.core.validate import optional, positive_int
 from lstmkit.nn import Recurrent
 from lstmkit.text.config import LMConfig, LMTokens, LMTrainConfig, NgramConfig
 from lstmkit.text.data import (
@@ -194,8 +195,7 @@ class LanguageModel(Estimator):
         a space is appended to a prompt that does not end in whitespace.
         """
         self._check_fitted("complete")
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise expected("complete", "k a positive integer", repr(k))
+        positive_int("complete", "k", k)
         if self.level == "char":
             return self._complete_chars(prompt if prompt[-1:].isspace() else prompt + " ", k)
         p = self.next_distribution(prompt)
@@ -241,8 +241,7 @@ class LanguageModel(Estimator):
         self._check_fitted("generate")
         if not temperature > 0:
             raise expected("generate", "temperature > 0", repr(temperature))
-        if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
-            raise expected("generate", "top_k a positive integer or None", repr(top_k))
+        optional(positive_int)("generate", "top_k", top_k)
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
         banned = [self.vocab_.stoi[s] for s in ("<pad>", "<unk>") if s in self.vocab_.stoi]
         logp, state = self._run(self._context(prompt))

@@ -23,14 +23,14 @@ from collections import Counter, defaultdict
 import numpy as np
 
 from lstmkit.core.errors import expected
+from lstmkit.core.validate import positive_int
 
 
 class KneserNey:
     """Interpolated Kneser-Ney of order ``order`` over ids ``0..vocab_size-1``."""
 
     def __init__(self, order: int = 3, vocab_size: int | None = None):
-        if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-            raise expected("KneserNey", "order a positive integer", repr(order))
+        positive_int("KneserNey", "order", order)
         self.order, self.vocab_size = order, vocab_size
 
     def fit(self, ids) -> KneserNey:

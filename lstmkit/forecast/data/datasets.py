@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.core.errors import expected
+from lstmkit.core.validate import positive_int
 
 __all__ = [
     "DATASETS",
@@ -40,8 +41,7 @@ _FIB_MAX_N = 1476  # F(1477) overflows float64
 
 
 def _positive_int(name: str, param: str, value: object, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise expected("Data", f"{param} of dataset '{name}' to be a positive integer", repr(value))
+    value = positive_int("Data", f"{param} of dataset '{name}'", value)
     if maximum is not None and value > maximum:
         raise expected("Data", f"{param} of dataset '{name}' to be at most {maximum}", value)
     return int(value)

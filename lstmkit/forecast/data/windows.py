@@ -22,6 +22,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from lstmkit.core.errors import expected, shape_str
+from lstmkit.core.validate import positive_int
 from lstmkit.forecast.data.io import load_frame, select_columns
 from lstmkit.forecast.data.scaling import Scaler, make_scaler
 
@@ -76,9 +77,7 @@ class Prepared:
 
 
 def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise expected("Data", f"{name} to be a positive integer", repr(value))
-    return int(value)
+    return positive_int("Data", name, value)
 
 
 def _split_count(name: str, value, n_rows: int, allow_zero: bool) -> int:
