@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml constraints.txt data-requirements.txt | $(BIN)/python
 	$(PIP) --no-deps -r data-requirements.txt
 	-$(BIN)/python -m lstmkit.nn.fused
 	-$(BIN)/python -m lstmkit.forecast.fused_step
+	$(BIN)/python -m compileall -q lstmkit >/dev/null  # start-up: bytecode even where PYTHONDONTWRITEBYTECODE is set
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -19,10 +19,10 @@ from lstmkit.classify.data import (
 )
 from lstmkit.cli.main import main
 from lstmkit.core.errors import LstmkitError
-from lstmkit.nn.sequence import HAS_BIDIRECTIONAL, SequenceNet, SequenceNetConfig
+from lstmkit.nn.sequence import SequenceNet, SequenceNetConfig
 from lstmkit.registry import load as load_classifier
 
-BIDIR = [False, True] if HAS_BIDIRECTIONAL else [False]
+BIDIR = [False, True]
 
 
 def _toy(n=60, seed=0, C=2, T=12, variable=True):

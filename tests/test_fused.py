@@ -125,3 +125,16 @@ def test_without_the_extension_training_falls_back_to_torch(monkeypatch):
     net = _net(dtype=torch.float32)
     xy = (torch.zeros(4, 4, 3), torch.zeros(4, 2), torch.zeros(4, 2, 2))
     assert fused_step(net, xy, TrainConfig()) is None
+
+
+def test_the_kernel_cache_folder_is_torchs(monkeypatch, tmp_path):
+    # lstmkit finds a built kernel without importing the build tool: same folder as torch's
+    from torch.utils.cpp_extension import _get_build_directory
+
+    for env in (None, str(tmp_path)):
+        if env is None:
+            monkeypatch.delenv("TORCH_EXTENSIONS_DIR", raising=False)
+        else:
+            monkeypatch.setenv("TORCH_EXTENSIONS_DIR", env)
+        assert str(fused._build_dir("lstmkit_probe")) == _get_build_directory("lstmkit_probe",
+                                                                             False)

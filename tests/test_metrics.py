@@ -226,3 +226,24 @@ def test_format_mmm():
     assert format_mmm(leaf) == "0.0412 [0.0398\u20130.0431]"
     assert format_mmm(leaf, fmt="{:.2f}") == "0.04 [0.04\u20130.04]"
     assert format_mmm(None) == "n/a"
+
+
+def test_mae_mse_mre_are_sklearns():
+    from sklearn.metrics import (
+        mean_absolute_error,
+        mean_absolute_percentage_error,
+        mean_squared_error,
+    )
+
+    rng = np.random.default_rng(3)
+    yt, yp = rng.normal(size=(40, 3)), rng.normal(size=(40, 3))
+    yt[0, 0] = 0.0  # the eps floor of the relative error
+    assert mae(yt, yp) == mean_absolute_error(yt.ravel(), yp.ravel())
+    assert mse(yt, yp) == mean_squared_error(yt.ravel(), yp.ravel())
+    assert mre(yt, yp) == mean_absolute_percentage_error(yt.ravel(), yp.ravel())
+    per = compute_metrics(yt[:, None, :], yp[:, None, :], ["a", "b", "c"])["per_target"]
+    raw = {"multioutput": "raw_values"}  # per column, summed as scikit-learn sums them
+    for j, name in enumerate("abc"):
+        assert per[name]["mae"] == mean_absolute_error(yt, yp, **raw)[j]
+        assert per[name]["mse"] == mean_squared_error(yt, yp, **raw)[j]
+        assert per[name]["mre"] == mean_absolute_percentage_error(yt, yp, **raw)[j]

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lstmkit.classify.config import SEQUENCE_CLASSIFIER
 from lstmkit.classify.data import (
     ClassificationData,
     SequenceSet,
@@ -32,9 +33,7 @@ from lstmkit.classify.data import (
     sequences_from,
     stratified_split,
 )
-from lstmkit.core.classifier import InputConfig, NeuralClassifierBase, classification_metrics
-from lstmkit.core.classifier_training import ClassifyConfig
-from lstmkit.core.config import EnsembleConfig
+from lstmkit.core.classifier import NeuralClassifierBase, classification_metrics
 from lstmkit.core.errors import expected, shape_str
 from lstmkit.nn.sequence import SequenceNet, SequenceNetConfig
 
@@ -46,8 +45,8 @@ class SequenceClassifier(NeuralClassifierBase):
 
     Its parameters are the fields of :class:`~lstmkit.nn.sequence.SequenceNetConfig` (cell,
     hidden_size, num_layers, bidirectional, pooling, dropout, activation),
-    :class:`~lstmkit.core.classifier.InputConfig` (standardize),
-    :class:`~lstmkit.core.classifier_training.ClassifyConfig` (epochs, batch_size, lr,
+    :class:`~lstmkit.classify.config.InputConfig` (standardize),
+    :class:`~lstmkit.core.config.ClassifyConfig` (epochs, batch_size, lr,
     weight_decay, schedule, clip_norm, label_smoothing, patience),
     :class:`~lstmkit.core.config.EnsembleConfig` (seeds, seed) and the execution settings
     (threads, workers, progress; never saved). It trains ``seeds`` networks; predictions
@@ -55,8 +54,7 @@ class SequenceClassifier(NeuralClassifierBase):
     """
 
     network_class = SequenceNet
-    sections = {"network": SequenceNetConfig, "input": InputConfig, "train": ClassifyConfig,
-                "ensemble": EnsembleConfig}
+    spec = SEQUENCE_CLASSIFIER
 
     @property
     def label(self) -> str:  # type: ignore[override]

@@ -21,7 +21,7 @@ def add_data_args(p, fillna: bool = True) -> None:
 def register(sub) -> None:
     from lstmkit.cli.options import add_estimator_options, option_type
     from lstmkit.core.validate import columns, parse_count_or_fraction, positive_int
-    from lstmkit.forecast.neural import NeuralForecaster
+    from lstmkit.forecast.config import NEURAL_FORECASTER as spec
 
     split = option_type(parse_count_or_fraction, "count_or_fraction")
     p = sub.add_parser("fit", help="train a forecaster and write a run directory",
@@ -36,11 +36,11 @@ def register(sub) -> None:
                    help="rows (or a fraction) held out at the end for testing")
     p.add_argument("--val", type=split, default=0, metavar="N|FRAC",
                    help="rows (or a fraction) before the test rows, for early stopping")
-    add_estimator_options(p, NeuralForecaster, sections=("window", "network"),
+    add_estimator_options(p, spec, sections=("window", "network"),
                           title="window and network")
-    add_estimator_options(p, NeuralForecaster, sections=("train", "ensemble"),
+    add_estimator_options(p, spec, sections=("train", "ensemble"),
                           title="training")
-    add_estimator_options(p, NeuralForecaster, sections=("execution",),
+    add_estimator_options(p, spec, sections=("execution",),
                           title="execution (not saved with the model)")
     p.add_argument("--period", type=option_type(positive_int.parse, "period"), metavar="N",
                    help="also report a seasonal-naive baseline of this period")

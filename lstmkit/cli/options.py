@@ -62,16 +62,17 @@ def flag_name(f) -> str:
     return f.metadata.get("cli") or "--" + f.name.replace("_", "-")
 
 
-def add_estimator_options(parser, cls, *, sections: tuple[str, ...] | None = None,
+def add_estimator_options(parser, spec, *, sections: tuple[str, ...] | None = None,
                           skip: tuple[str, ...] = (), title: str | None = None) -> None:
-    """One option per hyperparameter of estimator ``cls`` (all sections, or ``sections``)."""
+    """One option per hyperparameter of an estimator's ``spec``
+    (:class:`lstmkit.core.config.ParamSpec`; all its sections, or ``sections``)."""
+    spec = getattr(spec, "spec", spec)  # an estimator class works too
     group = parser.add_argument_group(title) if title else parser
-    for section, f in cls.param_fields():
+    for section, f in spec.param_fields():
         if f.name in skip or (sections is not None and section not in sections):
             continue
-        config = cls.execution if section == "execution" else cls.sections[section]
-        check = field_check(config, f)
-        default = cls.default(f.name)
+        check = field_check(spec.config_of(section), f)
+        default = spec.default(f.name)
         help_text = f.metadata.get("help", "")
         if check.kind == "bool" and not check.optional:
             action = "store_false" if default else "store_true"
@@ -93,6 +94,7 @@ def add_estimator_options(parser, cls, *, sections: tuple[str, ...] | None = Non
         group.add_argument(flag_name(f), **kw)
 
 
-def estimator_kwargs(args, cls) -> dict:
+def estimator_kwargs(args, spec) -> dict:
     """The estimator's keyword arguments from parsed options (the ones this command has)."""
-    return {name: getattr(args, name) for name in cls._fields if hasattr(args, name)}
+    spec = getattr(spec, "spec", spec)
+    return {name: getattr(args, name) for name in spec.names() if hasattr(args, name)}

@@ -11,7 +11,7 @@ ORDER = 30
 def register(sub) -> None:
     from lstmkit.cli.options import add_estimator_options, option_type
     from lstmkit.core.validate import Check, fraction, positive_int, seed_int
-    from lstmkit.text.language import LanguageModel
+    from lstmkit.text.config import LANGUAGE_MODEL as spec
 
     count = option_type(positive_int.parse, "positive_int")
     grp = sub.add_parser("text", help="language models: fit, autocomplete, generate")
@@ -25,10 +25,10 @@ def register(sub) -> None:
                    metavar="FRAC", help="fraction of the lines for validation")
     p.add_argument("--test", type=option_type(fraction.parse, "fraction"), default=0.1,
                    metavar="FRAC", help="fraction of the lines for testing")
-    add_estimator_options(p, LanguageModel, sections=("tokens", "network", "baseline"),
+    add_estimator_options(p, spec, sections=("tokens", "network", "baseline"),
                           title="tokens, network and baseline")
-    add_estimator_options(p, LanguageModel, sections=("train", "seeding"), title="training")
-    add_estimator_options(p, LanguageModel, sections=("execution",),
+    add_estimator_options(p, spec, sections=("train", "seeding"), title="training")
+    add_estimator_options(p, spec, sections=("execution",),
                           title="execution (not saved with the model)")
     p.add_argument("--out", required=True, metavar="DIR", help="run directory to write")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")

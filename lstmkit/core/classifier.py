@@ -9,7 +9,7 @@ provide their baselines (``_baseline_scores``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -21,11 +21,9 @@ from lstmkit.core.classifier_training import (
     threads_for,
     train_classifier,
 )
-from lstmkit.core.config import SeedExecution, param
 from lstmkit.core.estimator import Estimator
 from lstmkit.core.parallel import fit_seeds
 from lstmkit.core.table import format_table
-from lstmkit.core.validate import flag
 
 
 def classification_metrics(y_true, y_pred, n_classes: int) -> dict:
@@ -45,25 +43,17 @@ def confusion(y_true, y_pred, n_classes: int) -> list[list[int]]:
     return confusion_matrix(y_true, y_pred, labels=list(range(n_classes))).tolist()
 
 
-@dataclass
-class InputConfig:
-    standardize: bool = param(True, "feed the raw channels (default: each channel scaled by "
-                              "its training mean and std, inside the network)", flag,
-                              cli="--no-standardize")
-
-
 class NeuralClassifierBase(Estimator):
     """Seeds, training, probabilities, evaluation and persistence of a neural classifier.
 
-    Subclasses set ``sections`` (their network config under ``"network"``, the optimiser's
-    :class:`ClassifyConfig` under ``"train"``) and ``network_class``: the torch network they
-    train (``lstmkit.nn.sequence.SequenceNet``), so that core imports no network.
+    Subclasses set ``spec`` (their network config under ``"network"``, the optimiser's
+    :class:`~lstmkit.core.config.ClassifyConfig` under ``"train"``) and ``network_class``:
+    the torch network they train (``lstmkit.nn.sequence.SequenceNet``), so that core imports
+    no network.
     """
 
     label = "classifier"
     network_class: type  # the torch network a subclass trains: core knows no nn
-    execution = SeedExecution
-    defaults = {"epochs": 30, "batch_size": 64, "clip_norm": 1.0}
 
     def _check(self) -> None:
         self.network_config(1, 2).validate(type(self).__name__)

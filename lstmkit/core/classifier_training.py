@@ -9,42 +9,14 @@ mini-batches, each trimmed to the longest sequence it holds. The model is called
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lstmkit.core.config import (
-    EarlyStopping,
-    Execution,
-    OptimConfig,
-    WeightDecay,
-    check_config,
-    param,
-)
+from lstmkit.core.config import ClassifyConfig, Execution
 from lstmkit.core.errors import expected
 from lstmkit.core.training import EpochLog, TrainResult, auto_threads, torch_threads
-from lstmkit.core.validate import choice, flag, fraction
-
-SCHEDULES = ("constant", "cosine", "onecycle")
-
-
-@dataclass
-class ClassifyConfig(OptimConfig, EarlyStopping, WeightDecay):
-    """Optimisation settings of a classifier (stored in ``config.json``): AdamW."""
-
-    schedule: str = param("constant", "learning-rate schedule: constant, cosine (to 0) or "
-                          "onecycle (warm-up, then cosine)", choice(*SCHEDULES))
-    label_smoothing: float = param(0.0, "cross-entropy label smoothing", fraction)
-    # set by the text classifier (batches of similar lengths: less padding), not a choice
-    bucket: bool = param(False, "batches of similar lengths", flag, derived=True)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def validate(self, component: str = "Training") -> ClassifyConfig:
-        return check_config(self, component)
 
 
 def threads_for(model: nn.Module, cfg: ClassifyConfig, threads: int = 0) -> int:

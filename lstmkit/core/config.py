@@ -22,7 +22,9 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from lstmkit.core.errors import expected
 from lstmkit.core.validate import (
     Check,
+    choice,
     flag,
+    fraction,
     nonnegative_float,
     nonnegative_int,
     optional,
@@ -103,6 +105,47 @@ def default_of(f):
     return f.default_factory() if f.default is MISSING else f.default
 
 
+@dataclass(frozen=True)
+class ParamSpec:
+    """An estimator's parameters: its config ``sections`` (saved with the model), its
+    ``execution`` settings (never saved) and its ``defaults`` for shared fields.
+
+    Light on purpose: the CLI builds an estimator's options from its spec without importing
+    the estimator (nor torch).
+    """
+
+    sections: dict
+    execution: type = None  # type: ignore[assignment]  # Execution, set in __post_init__
+    defaults: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.execution is None:
+            object.__setattr__(self, "execution", Execution)
+
+    def config_of(self, section: str) -> type:
+        return self.execution if section == "execution" else self.sections[section]
+
+    def param_fields(self) -> list:
+        """``(section, field)`` for every parameter, in declaration order."""
+        out = []
+        for section, config in [*self.sections.items(), ("execution", self.execution)]:
+            out += [(section, f) for f in hyperparameters(config)]
+        return out
+
+    def names(self) -> dict[str, str]:
+        """parameter -> its section (``execution`` for the execution settings)."""
+        return {f.name: section for section, f in self.param_fields()}
+
+    def default(self, name: str):
+        if name in self.defaults:
+            return self.defaults[name]
+        config = self.config_of(self.names()[name])
+        return next(default_of(f) for f in fields(config) if f.name == name)
+
+    def with_defaults(self, **defaults) -> ParamSpec:
+        return ParamSpec(self.sections, self.execution, {**self.defaults, **defaults})
+
+
 # ---------------------------------------------------------------------- shared sections
 @dataclass
 class OptimConfig:
@@ -143,6 +186,30 @@ class EnsembleConfig(SeedConfig):
 
     seeds: int = param(1, "networks trained with seeds seed, seed+1, ... (an ensemble)",
                        positive_int)
+
+
+SCHEDULES = ("constant", "cosine", "onecycle")
+
+
+@dataclass
+class ClassifyConfig(OptimConfig, EarlyStopping, WeightDecay):
+    """Optimisation settings of a classifier (stored in ``config.json``): AdamW."""
+
+    schedule: str = param("constant", "learning-rate schedule: constant, cosine (to 0) or "
+                          "onecycle (warm-up, then cosine)", choice(*SCHEDULES))
+    label_smoothing: float = param(0.0, "cross-entropy label smoothing", fraction)
+    # set by the text classifier (batches of similar lengths: less padding), not a choice
+    bucket: bool = param(False, "batches of similar lengths", flag, derived=True)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def validate(self, component: str = "Training") -> ClassifyConfig:
+        return check_config(self, component)
+
+
+
+CLASSIFIER_DEFAULTS = {"epochs": 30, "batch_size": 64, "clip_norm": 1.0}  # both classifiers
 
 
 # ---------------------------------------------------------------------- execution (not saved)

@@ -1,8 +1,9 @@
 """The estimator contract every forecaster, classifier and language model implements.
 
-An estimator declares its hyperparameters as config dataclasses (:mod:`lstmkit.core.config`):
-``sections`` (model config, saved in ``config.json``) and ``execution`` (workers, threads,
-progress bar, ...: how this fit runs, never saved). Its keyword arguments are the fields of
+An estimator declares its hyperparameters as config dataclasses (:mod:`lstmkit.core.config`),
+gathered in its ``spec`` (:class:`~lstmkit.core.config.ParamSpec`): ``sections`` (model config,
+saved in ``config.json``) and ``execution`` (workers, threads, progress bar, ...: how this fit
+runs, never saved). Its keyword arguments are the fields of
 those dataclasses, flat (``LSTMForecaster(hidden_size=32, epochs=50)``), or whole sections
 (``LSTMForecaster(network=NetworkConfig(hidden_size=32))``). From that follow:
 
@@ -18,19 +19,17 @@ state that is not a tensor: scalers, schema, classes, ...) and ``_restore(config
 from __future__ import annotations
 
 import inspect
-from dataclasses import fields, is_dataclass, replace
+from dataclasses import is_dataclass, replace
 from typing import ClassVar
 
-from lstmkit.core.config import Execution, check_config, hyperparameters
+from lstmkit.core.config import ParamSpec, check_config
 from lstmkit.core.errors import expected
 
 
 class Estimator:
     """Base class: parameters from config dataclasses, seeds, fitted check, save / load."""
 
-    sections: ClassVar[dict[str, type]] = {}  # name -> config dataclass (saved)
-    execution: ClassVar[type] = Execution  # execution settings (never saved)
-    defaults: ClassVar[dict] = {}  # this estimator's defaults for shared fields
+    spec: ClassVar[ParamSpec] = ParamSpec({})  # sections, execution settings, defaults
     positional: ClassVar[tuple[str, ...]] = ()  # parameters that may be given by position
     fitted_attr: ClassVar[str] = "networks_"  # set by fit
     label = "model"
@@ -39,12 +38,11 @@ class Estimator:
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         table: dict[str, str] = {}
-        for section, config in [*cls.sections.items(), ("execution", cls.execution)]:
-            for f in hyperparameters(config):
-                if f.name in table:  # a programming error, caught when the class is made
-                    raise TypeError(f"{cls.__name__}: {f.name} declared in {table[f.name]} "
-                                    f"and {section}")
-                table[f.name] = section
+        for section, f in cls.spec.param_fields():
+            if f.name in table:  # a programming error, caught when the class is made
+                raise TypeError(f"{cls.__name__}: {f.name} declared in {table[f.name]} "
+                                f"and {section}")
+            table[f.name] = section
         cls._fields = table
         if cls.__init__ is Estimator.__init__:
             cls.__signature__ = cls._signature()
@@ -64,18 +62,11 @@ class Estimator:
     @classmethod
     def param_fields(cls) -> list[tuple[str, object]]:
         """``(section, field)`` for every parameter, in declaration order."""
-        out = []
-        for section, config in [*cls.sections.items(), ("execution", cls.execution)]:
-            out += [(section, f) for f in hyperparameters(config)]
-        return out
+        return cls.spec.param_fields()
 
     @classmethod
     def default(cls, name: str):
-        if name in cls.defaults:
-            return cls.defaults[name]
-        config = cls.execution if cls._fields[name] == "execution" else \
-            cls.sections[cls._fields[name]]
-        return next(f.default for f in fields(config) if f.name == name)
+        return cls.spec.default(name)
 
     # ------------------------------------------------------------------ params
     def __init__(self, *args, **params):
@@ -86,10 +77,10 @@ class Estimator:
             if name in params:
                 raise TypeError(f"{type(self).__name__}: {name} given twice")
             params[name] = value
-        state = {name: config() for name, config in self.sections.items()}
-        state["execution"] = self.execution()
+        state = {name: config() for name, config in self.spec.sections.items()}
+        state["execution"] = self.spec.execution()
         object.__setattr__(self, "_config", state)
-        for name, value in self.defaults.items():
+        for name, value in self.spec.defaults.items():
             setattr(state[self._fields[name]], name, value)
         self.set_params(**params)
 

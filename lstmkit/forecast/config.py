@@ -14,13 +14,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from lstmkit.core.config import EarlyStopping, OptimConfig, SeedExecution, param, shape
+from lstmkit.core.config import (
+    EarlyStopping,
+    EnsembleConfig,
+    OptimConfig,
+    ParamSpec,
+    SeedExecution,
+    param,
+    shape,
+)
 from lstmkit.core.errors import expected
 from lstmkit.core.validate import choice, flag, fraction, optional, positive_int, probability
-from lstmkit.forecast.data.scaling import SCALER_KINDS
 from lstmkit.nn.config import EncoderConfig
 
 LOSSES = ("mse", "mae", "huber")
+SCALER_KINDS = ("standard", "minmax", "log", "none")  # lstmkit.forecast.data.scaling
 
 
 @dataclass
@@ -108,3 +116,10 @@ class ForecastExecution(SeedExecution):
         from lstmkit.core.config import check_config
 
         return check_config(self, "Training")
+
+
+# ---------------------------------------------------------------------- the estimators' specs
+NEURAL_FORECASTER = ParamSpec({"window": WindowConfig, "network": NetworkConfig,
+                               "train": TrainConfig, "ensemble": EnsembleConfig},
+                              ForecastExecution)
+BASELINE_FORECASTER = ParamSpec({"window": WindowConfig, "baseline": BaselineConfig})

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.core.aggregate import aggregate
+from lstmkit.core.config import ParamSpec
 from lstmkit.core.errors import expected
 from lstmkit.core.estimator import Estimator
 from lstmkit.forecast.baselines import NaiveBaseline
@@ -44,7 +45,7 @@ class Forecaster(Estimator):
     """
 
     label = "model"
-    sections = {"window": WindowConfig}
+    spec = ParamSpec({"window": WindowConfig})
     positional = ("lookback", "horizon")
     fitted_attr = "targets_"
 

@@ -32,6 +32,10 @@ Metrics (``e = y_pred - y_true``):
     ``None`` when no scale is given.
 
 :func:`compute_metrics` returns plain Python floats so the result is JSON-serialisable.
+
+MAE, MSE and MRE are scikit-learn's formulas written out in NumPy (``tests/test_metrics.py``
+holds them equal to ``sklearn.metrics``): importing ``sklearn.metrics`` pulls in SciPy and
+took 2.0 s of a 7.6 s one-epoch ``lstmkit fit`` (``benchmarks/cli_overhead.py``).
 """
 
 from __future__ import annotations
@@ -40,11 +44,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.metrics import (
-    mean_absolute_error,
-    mean_absolute_percentage_error,
-    mean_squared_error,
-)
 
 from lstmkit.core.errors import expected, shape_str
 
@@ -89,6 +88,21 @@ def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     return yt, yp
 
 
+_EPS = np.finfo(np.float64).eps  # scikit-learn's floor for |y| in the relative error
+
+
+def _mean_abs(yt, yp, axis=None):  # sklearn.metrics.mean_absolute_error
+    return np.average(np.abs(yp - yt), axis=axis)
+
+
+def _mean_sq(yt, yp, axis=None):  # sklearn.metrics.mean_squared_error
+    return np.average((yt - yp) ** 2, axis=axis)
+
+
+def _mean_rel(yt, yp, axis=None):  # sklearn.metrics.mean_absolute_percentage_error
+    return np.average(np.abs(yp - yt) / np.maximum(np.abs(yt), _EPS), axis=axis)
+
+
 def _as_2d(a: np.ndarray) -> np.ndarray:
     return a.reshape(-1, 1) if a.ndim <= 1 else a.reshape(-1, a.shape[-1])
 
@@ -96,13 +110,13 @@ def _as_2d(a: np.ndarray) -> np.ndarray:
 def mae(y_true, y_pred) -> float:
     """Mean absolute error over all values."""
     yt, yp = _pair(y_true, y_pred)
-    return float(mean_absolute_error(yt.ravel(), yp.ravel()))
+    return float(_mean_abs(yt.reshape(-1, 1), yp.reshape(-1, 1), axis=0)[0])
 
 
 def mse(y_true, y_pred) -> float:
     """Mean squared error over all values."""
     yt, yp = _pair(y_true, y_pred)
-    return float(mean_squared_error(yt.ravel(), yp.ravel()))
+    return float(_mean_sq(yt.reshape(-1, 1), yp.reshape(-1, 1), axis=0)[0])
 
 
 def rmse(y_true, y_pred) -> float:
@@ -113,7 +127,7 @@ def rmse(y_true, y_pred) -> float:
 def mre(y_true, y_pred) -> float:
     """Mean relative error ``mean |e| / max(|y|, eps)`` as a fraction (see module doc)."""
     yt, yp = _pair(y_true, y_pred)
-    return float(mean_absolute_percentage_error(yt.ravel(), yp.ravel()))
+    return float(_mean_rel(yt.reshape(-1, 1), yp.reshape(-1, 1), axis=0)[0])
 
 
 def mape(y_true, y_pred) -> float:
@@ -203,9 +217,9 @@ def skill_table(model: dict, naive: dict) -> dict:
 
 def _block(yt: np.ndarray, yp: np.ndarray) -> dict:
     """Metrics pooled over rows, per column: (N, D) arrays -> dict of (D,) arrays."""
-    m_abs = mean_absolute_error(yt, yp, multioutput="raw_values")
-    m_sq = mean_squared_error(yt, yp, multioutput="raw_values")
-    m_rel = mean_absolute_percentage_error(yt, yp, multioutput="raw_values")
+    m_abs = _mean_abs(yt, yp, axis=0)
+    m_sq = _mean_sq(yt, yp, axis=0)
+    m_rel = _mean_rel(yt, yp, axis=0)
     return {
         "mae": np.asarray(m_abs, dtype=np.float64),
         "mse": np.asarray(m_sq, dtype=np.float64),

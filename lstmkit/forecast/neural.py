@@ -12,7 +12,6 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from lstmkit.core.config import EnsembleConfig
 from lstmkit.core.errors import expected
 from lstmkit.core.parallel import fit_seeds
 from lstmkit.core.training import auto_threads
@@ -20,11 +19,10 @@ from lstmkit.core.validate import positive_int
 from lstmkit.forecast import fused_step
 from lstmkit.forecast.baselines import make_baseline
 from lstmkit.forecast.config import (
-    BaselineConfig,
-    ForecastExecution,
+    BASELINE_FORECASTER,
+    NEURAL_FORECASTER,
     NetworkConfig,
     TrainConfig,
-    WindowConfig,
 )
 from lstmkit.forecast.forecaster import Forecaster
 from lstmkit.forecast.networks import build_network
@@ -48,9 +46,7 @@ class NeuralForecaster(Forecaster):
     ``torch.optim.Adam``; both compute the same updates (to float rounding).
     """
 
-    sections = {"window": WindowConfig, "network": NetworkConfig, "train": TrainConfig,
-                "ensemble": EnsembleConfig}
-    execution = ForecastExecution
+    spec = NEURAL_FORECASTER
 
     @property
     def label(self) -> str:  # type: ignore[override]
@@ -169,25 +165,25 @@ class LSTMForecaster(NeuralForecaster):
 class GRUForecaster(NeuralForecaster):
     """:class:`NeuralForecaster` with ``cell="gru"``."""
 
-    defaults = {"cell": "gru"}
+    spec = NEURAL_FORECASTER.with_defaults(cell="gru")
 
 
 class RNNForecaster(NeuralForecaster):
     """:class:`NeuralForecaster` with ``cell="rnn"`` (Elman)."""
 
-    defaults = {"cell": "rnn"}
+    spec = NEURAL_FORECASTER.with_defaults(cell="rnn")
 
 
 class MLPForecaster(NeuralForecaster):
     """The course's MLP baseline: flattened window -> hidden (ReLU) -> outputs."""
 
-    defaults = {"cell": "mlp"}
+    spec = NEURAL_FORECASTER.with_defaults(cell="mlp")
 
 
 class BaselineForecaster(Forecaster):
     """A baseline (``naive``, ``seasonal``, ``mean``, ``linear``) with the forecaster API."""
 
-    sections = {"window": WindowConfig, "baseline": BaselineConfig}
+    spec = BASELINE_FORECASTER
 
     def _check(self) -> None:
         self._estimator()  # validates kind / period

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from lstmkit.core.plotting import pyplot
 
 
 def loss_plot(histories: dict[str, list[list[dict]]], path) -> None:
     """Train (solid) and validation (dashed) loss per epoch, one colour per model,
     one line per seed, log scale — like the course's loss plots."""
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for k, (name, runs) in enumerate(histories.items()):
         color = f"C{k}"
@@ -27,7 +26,8 @@ def loss_plot(histories: dict[str, list[list[dict]]], path) -> None:
     ax.set_ylabel("loss (normalized units)")
     ax.set_title("Training loss")
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    # fixed margins: tight_layout measured 0.37 s a figure here, a tenth of a one-epoch fit
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.11, top=0.93)
     fig.savefig(path, format="png", dpi=110)
     plt.close(fig)
 
@@ -39,6 +39,7 @@ def forecast_plot(start: np.ndarray, y_true: np.ndarray, preds: dict[str, np.nda
     ``y_true`` and each ``preds[name]`` are (M, K, D); ``step`` picks the horizon step
     plotted (0 = one step ahead), placed at row ``start + step``.
     """
+    plt = pyplot()
     D = len(targets)
     fig, axes = plt.subplots(D, 1, figsize=(9, 2.8 * D), sharex=True, squeeze=False)
     rows = start + step
@@ -50,6 +51,8 @@ def forecast_plot(start: np.ndarray, y_true: np.ndarray, preds: dict[str, np.nda
         ax.legend(fontsize=8, loc="best")
     axes[-1, 0].set_xlabel("row")
     axes[0, 0].set_title(f"Test forecasts, {step + 1} step(s) ahead")
-    fig.tight_layout()
+    height = 2.8 * D  # inches: fixed margins of 0.5 in below, 0.35 in above
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.5 / height, top=1 - 0.35 / height,
+                        hspace=0.12)
     fig.savefig(path, format="png", dpi=110)
     plt.close(fig)

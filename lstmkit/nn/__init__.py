@@ -10,19 +10,29 @@
   container :class:`LNLSTMStack` and time loop :func:`lnlstm_loop`.
 """
 
-from lstmkit.nn.cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step
-from lstmkit.nn.convert import (
-    from_keras_gru,
-    from_keras_lstm,
-    layer_params,
-    load_torch_state_dict,
-    set_layer_params,
-    to_keras_gru,
-    to_keras_lstm,
-    to_torch_state_dict,
-)
-from lstmkit.nn.layer import Recurrent
-from lstmkit.nn.lnlstm import LNLSTMStack, lnlstm_loop
+_LAZY = {  # name -> module; imported on first use, so `lstmkit.nn.config` needs no torch
+    **dict.fromkeys(("GRUCell", "LSTMCell", "RNNCell", "gru_step", "lstm_step", "rnn_step"),
+                    "lstmkit.nn.cells"),
+    **dict.fromkeys(("from_keras_gru", "from_keras_lstm", "layer_params",
+                     "load_torch_state_dict", "set_layer_params", "to_keras_gru",
+                     "to_keras_lstm", "to_torch_state_dict"), "lstmkit.nn.convert"),
+    "Recurrent": "lstmkit.nn.layer",
+    "LNLSTMStack": "lstmkit.nn.lnlstm",
+    "lnlstm_loop": "lstmkit.nn.lnlstm",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'lstmkit.nn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Recurrent",

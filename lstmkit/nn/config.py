@@ -1,4 +1,4 @@
-"""The recurrent encoder's hyperparameters, shared by every job's network config.
+"""The recurrent networks' hyperparameters (no torch: the CLI builds its options from them).
 
 :class:`RecurrentConfig` is what every recurrent network of lstmkit has (the language model's
 too); :class:`EncoderConfig` adds what the sequence encoders of the forecaster and the
@@ -8,13 +8,16 @@ job's network config inherits them, and narrows ``cell`` with its ``CELLS``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import ClassVar
 
-from lstmkit.core.config import param
-from lstmkit.core.validate import choice, flag, fraction, positive_int
+from lstmkit.core.config import check_config, param, shape
+from lstmkit.core.errors import expected
+from lstmkit.core.validate import choice, flag, fraction, nonnegative_int, positive_int
 
 ALL_CELLS = ("lstm", "gru", "rnn", "lnlstm", "mlp")
+CELLS = ("lstm", "gru", "rnn")  # what the sequence network and the language model run
+POOLINGS = ("last", "mean", "max", "mean+max")
 
 
 @dataclass
@@ -34,3 +37,31 @@ class EncoderConfig(RecurrentConfig):
     activation: str = param("tanh", "cell activation (Keras' activation=); relu runs on "
                             "lstmkit's transcribed cells", choice("tanh", "relu"))
     bidirectional: bool = param(False, "read the sequence both ways", flag)
+
+
+@dataclass
+class SequenceNetConfig(EncoderConfig):
+    """Everything needed to rebuild a :class:`SequenceNet` (stored in ``config.json``)."""
+
+    CELLS: ClassVar[tuple[str, ...]] = CELLS
+
+    pooling: str = param("last", "how the encoder's outputs become one vector: the last "
+                         "valid step, the mean, the max, or mean and max side by side",
+                         choice(*POOLINGS))
+    # set by fit from the data (shapes, not hyperparameters)
+    input_size: int = shape(1, "C: channels per step (ignored when vocab_size > 0)")
+    n_classes: int = shape(2, "K: classes")
+    vocab_size: int = param(0, "> 0: inputs are token ids (0 = padding) -> Embedding",
+                            nonnegative_int, derived=True)
+    embed_size: int = param(0, "embedding size with a vocabulary", nonnegative_int,
+                            derived=True)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def validate(self, component: str = "SequenceNet") -> None:
+        check_config(self, component)
+
+    def check(self, component: str) -> None:
+        if self.vocab_size and self.embed_size < 1:
+            raise expected(component, "embed_size >= 1 with a vocabulary", self.embed_size)

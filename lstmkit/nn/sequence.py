@@ -22,54 +22,12 @@ Input standardisation (per channel, fitted on the training steps) lives in the b
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import asdict, dataclass
-from typing import ClassVar
-
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from lstmkit.core.config import check_config, param, shape
-from lstmkit.core.errors import expected
-from lstmkit.core.validate import choice, nonnegative_int
-from lstmkit.nn.config import EncoderConfig
+from lstmkit.nn.config import SequenceNetConfig
 from lstmkit.nn.layer import Recurrent
-
-POOLINGS = ("last", "mean", "max", "mean+max")
-CELLS = ("lstm", "gru", "rnn")
-HAS_BIDIRECTIONAL = "bidirectional" in inspect.signature(Recurrent).parameters
-
-
-@dataclass
-class SequenceNetConfig(EncoderConfig):
-    """Everything needed to rebuild a :class:`SequenceNet` (stored in ``config.json``)."""
-
-    CELLS: ClassVar[tuple[str, ...]] = CELLS
-
-    pooling: str = param("last", "how the encoder's outputs become one vector: the last "
-                         "valid step, the mean, the max, or mean and max side by side",
-                         choice(*POOLINGS))
-    # set by fit from the data (shapes, not hyperparameters)
-    input_size: int = shape(1, "C: channels per step (ignored when vocab_size > 0)")
-    n_classes: int = shape(2, "K: classes")
-    vocab_size: int = param(0, "> 0: inputs are token ids (0 = padding) -> Embedding",
-                            nonnegative_int, derived=True)
-    embed_size: int = param(0, "embedding size with a vocabulary", nonnegative_int,
-                            derived=True)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def validate(self, component: str = "SequenceNet") -> None:
-        check_config(self, component)
-
-    def check(self, component: str) -> None:
-        if self.bidirectional and not HAS_BIDIRECTIONAL:
-            raise expected(component, "bidirectional=False (this lstmkit.nn.Recurrent has no "
-                           "bidirectional option)", "bidirectional=True")
-        if self.vocab_size and self.embed_size < 1:
-            raise expected(component, "embed_size >= 1 with a vocabulary", self.embed_size)
 
 
 class SequenceNet(nn.Module):

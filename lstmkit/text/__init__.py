@@ -7,8 +7,18 @@
 - :mod:`~lstmkit.text.classifier`: :class:`TextClassifier` and its TF-IDF baseline.
 """
 
-from lstmkit.text.classifier import TextClassifier
-from lstmkit.text.language import LanguageModel
-from lstmkit.text.ngram import KneserNey
+_LAZY = {"TextClassifier": "lstmkit.text.classifier", "LanguageModel": "lstmkit.text.language",
+         "KneserNey": "lstmkit.text.ngram"}
+__all__ = sorted(_LAZY)
 
-__all__ = ["KneserNey", "LanguageModel", "TextClassifier"]
+
+def __getattr__(name):  # imported on first use: the light config modules need no torch
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

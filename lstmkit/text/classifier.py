@@ -19,12 +19,10 @@ import numpy as np
 import torch
 
 from lstmkit.core.classifier import NeuralClassifierBase, classification_metrics
-from lstmkit.core.classifier_training import ClassifyConfig
-from lstmkit.core.config import EnsembleConfig
 from lstmkit.core.errors import expected
 from lstmkit.core.labels import encode_labels, stratified_split
 from lstmkit.nn.sequence import SequenceNet, SequenceNetConfig
-from lstmkit.text.config import TextInputConfig
+from lstmkit.text.config import TEXT_CLASSIFIER
 from lstmkit.text.data import Vocabulary, encode_texts, load_labelled_text, tokenize
 
 
@@ -38,11 +36,7 @@ class TextClassifier(NeuralClassifierBase):
     """
 
     network_class = SequenceNet
-    sections = {"network": SequenceNetConfig, "input": TextInputConfig,
-                "train": ClassifyConfig, "ensemble": EnsembleConfig}
-    defaults = {**NeuralClassifierBase.defaults, "embed_size": 100, "bidirectional": True,
-                "pooling": "max", "dropout": 0.3, "max_vocab": 30000, "lower": True,
-                "epochs": 5, "lr": 2e-3}
+    spec = TEXT_CLASSIFIER
 
     _bucket = True  # texts vary in length: batches of similar lengths
 

@@ -11,9 +11,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from lstmkit.core.config import OptimConfig, WeightDecay, check_config, param, shape
+from lstmkit.core.config import (
+    CLASSIFIER_DEFAULTS,
+    ClassifyConfig,
+    EnsembleConfig,
+    OptimConfig,
+    ParamSpec,
+    SeedConfig,
+    SeedExecution,
+    WeightDecay,
+    check_config,
+    param,
+    shape,
+)
 from lstmkit.core.validate import Check, choice, flag, optional, positive_int
-from lstmkit.nn.config import RecurrentConfig
+from lstmkit.nn.config import RecurrentConfig, SequenceNetConfig
 
 
 @dataclass
@@ -74,3 +86,16 @@ class NgramConfig:
 @dataclass
 class TextInputConfig(TokenConfig, EmbeddingConfig):
     max_len: int = param(60, "tokens kept per text (the rest is cut)", positive_int)
+
+
+# ---------------------------------------------------------------------- the estimators' specs
+LANGUAGE_MODEL = ParamSpec(
+    {"tokens": LMTokens, "network": LMConfig, "train": LMTrainConfig, "baseline": NgramConfig,
+     "seeding": SeedConfig},
+    defaults={"hidden_size": 200, "num_layers": 2, "dropout": 0.3, "epochs": 10, "lr": 2e-3,
+              "clip_norm": 0.5})
+TEXT_CLASSIFIER = ParamSpec(
+    {"network": SequenceNetConfig, "input": TextInputConfig, "train": ClassifyConfig,
+     "ensemble": EnsembleConfig}, SeedExecution,
+    {**CLASSIFIER_DEFAULTS, "embed_size": 100, "bidirectional": True, "pooling": "max",
+     "dropout": 0.3, "max_vocab": 30000, "lower": True, "epochs": 5, "lr": 2e-3})

@@ -23,13 +23,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit.core.config import SeedConfig
 from lstmkit.core.errors import expected
 from lstmkit.core.estimator import Estimator
 from lstmkit.core.training import torch_threads
 from lstmkit.core.validate import optional, positive_int
 from lstmkit.nn import Recurrent
-from lstmkit.text.config import LMConfig, LMTokens, LMTrainConfig, NgramConfig
+from lstmkit.text.config import LANGUAGE_MODEL, LMConfig, LMTrainConfig
 from lstmkit.text.data import (
     EOS,
     Vocabulary,
@@ -95,10 +94,7 @@ class LanguageModel(Estimator):
     ``seed``, and the execution settings (threads, progress; never saved).
     """
 
-    sections = {"tokens": LMTokens, "network": LMConfig, "train": LMTrainConfig,
-                "baseline": NgramConfig, "seeding": SeedConfig}
-    defaults = {"hidden_size": 200, "num_layers": 2, "dropout": 0.3, "epochs": 10,
-                "lr": 2e-3, "clip_norm": 0.5}
+    spec = LANGUAGE_MODEL
     fitted_attr = "net_"
 
     def train_config(self) -> LMTrainConfig:

@@ -34,7 +34,7 @@ __all__ = [
     "scaler_from_dict",
 ]
 
-SCALER_KINDS = ("standard", "minmax", "log", "none")
+from lstmkit.forecast.config import SCALER_KINDS  # noqa: E402  (declared with the options)
 
 
 class Scaler:

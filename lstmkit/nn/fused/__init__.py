@@ -49,10 +49,23 @@ def _cpu_tag() -> str:
 
 
 def _build_dir(name: str) -> Path:
-    """Where torch.utils.cpp_extension keeps the build of ``name`` (its own rule)."""
-    from torch.utils.cpp_extension import _get_build_directory
+    """Where ``torch.utils.cpp_extension`` builds ``name``: its rule, restated here so that
+    loading a built kernel does not import the build tool (0.34 s, it pulls in setuptools).
+    ``tests/test_fused.py`` holds it equal to torch's own ``_get_build_directory``."""
+    import sys
 
-    return Path(_get_build_directory(name, verbose=False))
+    root = os.environ.get("TORCH_EXTENSIONS_DIR")
+    if root is None:
+        root = os.path.realpath(torch._appdirs.user_cache_dir(appname="torch_extensions"))
+        if torch.version.hip is not None:
+            accelerator = f"rocm{torch.version.hip.replace('.', '')}"
+        elif torch.version.cuda is not None:
+            accelerator = f"cu{torch.version.cuda.replace('.', '')}"
+        else:
+            accelerator = "cpu"
+        py = f"py{sys.version_info.major}{sys.version_info.minor}{getattr(sys, 'abiflags', '')}"
+        root = os.path.join(root, f"{py}_{accelerator}")
+    return Path(root) / name
 
 
 def _import_built(name: str):
