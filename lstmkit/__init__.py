@@ -9,35 +9,15 @@ The estimators are imported lazily, so ``import lstmkit.ref`` stays NumPy-only; 
 still listed by ``dir(lstmkit)`` and tab completion.
 """
 
-__version__ = "0.1.0"
+from lstmkit.core.errors import LstmkitError
+from lstmkit.core.lazy import lazy_exports
+from lstmkit.core.version import __version__
+from lstmkit.registry import MODEL_CLASSES  # name -> module; imports no model
 
-from lstmkit.core.errors import LstmkitError  # noqa: E402
-
-_LAZY = {  # name -> module that defines it
-    "Forecaster": "lstmkit.forecast.forecaster",
-    "NeuralForecaster": "lstmkit.forecast.neural",
-    "LSTMForecaster": "lstmkit.forecast.neural",
-    "GRUForecaster": "lstmkit.forecast.neural",
-    "RNNForecaster": "lstmkit.forecast.neural",
-    "MLPForecaster": "lstmkit.forecast.neural",
-    "BaselineForecaster": "lstmkit.forecast.neural",
-    "SequenceClassifier": "lstmkit.classify.classifier",
-    "TextClassifier": "lstmkit.text.classifier",
-    "LanguageModel": "lstmkit.text.language",
-    "KneserNey": "lstmkit.text.ngram",
-    "load": "lstmkit.registry",
-}
+_LAZY = {**MODEL_CLASSES, "Forecaster": "lstmkit.forecast.forecaster",
+         "KneserNey": "lstmkit.text.ngram", "load": "lstmkit.registry"}
 
 __all__ = ["LstmkitError", "__version__", *sorted(_LAZY)]
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'lstmkit' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -9,17 +9,10 @@ Seeds, metrics and the report table are shared with the text classifier through
 :mod:`lstmkit.core.classifier`.
 """
 
+from lstmkit.core.lazy import lazy_exports
+
 _LAZY = {"SequenceClassifier": "lstmkit.classify.classifier"}
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name):  # imported on first use: the light config modules need no torch
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -10,7 +10,7 @@ ORDER = 20
 
 def register(sub) -> None:
     from lstmkit.classify.config import SEQUENCE_CLASSIFIER as spec
-    from lstmkit.cli.options import add_estimator_options, option_type
+    from lstmkit.cli.options import add_estimator_groups, add_out_args, option_type
     from lstmkit.core.validate import parse_count_or_fraction
 
     split = option_type(parse_count_or_fraction, "count_or_fraction")
@@ -27,14 +27,8 @@ def register(sub) -> None:
                    "test split, else 0.2)")
     p.add_argument("--val", type=split, default=0, metavar="N|FRAC",
                    help="sequences of the training part held out for early stopping")
-    add_estimator_options(p, spec, sections=("network", "input"),
-                          title="network")
-    add_estimator_options(p, spec, sections=("train", "ensemble"),
-                          title="training")
-    add_estimator_options(p, spec, sections=("execution",),
-                          title="execution (not saved with the model)")
-    p.add_argument("--out", required=True, metavar="DIR", help="run directory to write")
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    add_estimator_groups(p, spec, ("network", "input"), "network")
+    add_out_args(p)
     p.set_defaults(func=fit)
 
     p = csub.add_parser("predict", help="predict the class of every sequence")

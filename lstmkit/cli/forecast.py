@@ -19,8 +19,8 @@ def add_data_args(p, fillna: bool = True) -> None:
 
 
 def register(sub) -> None:
-    from lstmkit.cli.options import add_estimator_options, option_type
-    from lstmkit.core.validate import columns, parse_count_or_fraction, positive_int
+    from lstmkit.cli.options import add_column_args, add_estimator_groups, add_out_args, option_type
+    from lstmkit.core.validate import parse_count_or_fraction, positive_int
     from lstmkit.forecast.config import NEURAL_FORECASTER as spec
 
     split = option_type(parse_count_or_fraction, "count_or_fraction")
@@ -28,24 +28,15 @@ def register(sub) -> None:
                        description="Train a forecaster (recurrent or MLP) on one multivariate "
                        "series and report it beside the baselines on the held-out test rows.")
     add_data_args(p)
-    p.add_argument("--features", type=columns, metavar="COLS",
-                   help="input columns, comma-separated (default: every column)")
-    p.add_argument("--target", type=columns, metavar="COLS",
-                   help="target columns, comma-separated (default: every column)")
+    add_column_args(p)
     p.add_argument("--test", type=split, default=0.2, metavar="N|FRAC",
                    help="rows (or a fraction) held out at the end for testing")
     p.add_argument("--val", type=split, default=0, metavar="N|FRAC",
                    help="rows (or a fraction) before the test rows, for early stopping")
-    add_estimator_options(p, spec, sections=("window", "network"),
-                          title="window and network")
-    add_estimator_options(p, spec, sections=("train", "ensemble"),
-                          title="training")
-    add_estimator_options(p, spec, sections=("execution",),
-                          title="execution (not saved with the model)")
+    add_estimator_groups(p, spec, ("window", "network"), "window and network")
     p.add_argument("--period", type=option_type(positive_int.parse, "period"), metavar="N",
                    help="also report a seasonal-naive baseline of this period")
-    p.add_argument("--out", required=True, metavar="DIR", help="run directory to write")
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    add_out_args(p)
     p.set_defaults(func=fit)
 
     p = sub.add_parser("predict", help="forecast the next horizon steps after the data")

@@ -30,7 +30,7 @@ CELLS = ("lstm", "gru", "rnn")
 
 
 def register(sub) -> None:
-    from lstmkit.cli.options import option_type
+    from lstmkit.cli.options import add_column_args, option_type
     from lstmkit.core.validate import parse_count_or_fraction, positive_int, seed_int
 
     count = option_type(positive_int.parse, "positive_int")
@@ -38,10 +38,7 @@ def register(sub) -> None:
                        help="gradient norms through time for LSTM, GRU and RNN (log plot)")
     p.add_argument("--data", required=True, metavar="NAME|PATH",
                    help="bundled dataset name or CSV/Parquet file")
-    p.add_argument("--target", default=None, metavar="COL",
-                   help="target column(s), comma-separated (default: every column)")
-    p.add_argument("--features", default=None, metavar="COLS",
-                   help="input columns, comma-separated (default: every column)")
+    add_column_args(p)
     p.add_argument("--lookback", type=count, default=50, metavar="L",
                    help="window length T (default 50)")
     p.add_argument("--test", type=option_type(parse_count_or_fraction, "count_or_fraction"),

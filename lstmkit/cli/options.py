@@ -98,3 +98,30 @@ def estimator_kwargs(args, spec) -> dict:
     """The estimator's keyword arguments from parsed options (the ones this command has)."""
     spec = getattr(spec, "spec", spec)
     return {name: getattr(args, name) for name in spec.names() if hasattr(args, name)}
+
+
+def add_estimator_groups(parser, spec, model_sections: tuple[str, ...], title: str) -> None:
+    """A fit command's options in three groups: the model (``model_sections``), its training
+    (``train``, ``ensemble``/``seeding``) and the execution settings (not saved)."""
+    spec = getattr(spec, "spec", spec)
+    training = tuple(s for s in spec.sections if s not in model_sections)
+    add_estimator_options(parser, spec, sections=model_sections, title=title)
+    add_estimator_options(parser, spec, sections=training, title="training")
+    add_estimator_options(parser, spec, sections=("execution",),
+                          title="execution (not saved with the model)")
+
+
+def add_column_args(parser) -> None:
+    """``--features`` / ``--target``: comma-separated column lists (default: every column)."""
+    from lstmkit.core.validate import columns
+
+    parser.add_argument("--features", type=columns, metavar="COLS",
+                        help="input columns, comma-separated (default: every column)")
+    parser.add_argument("--target", type=columns, metavar="COLS",
+                        help="target columns, comma-separated (default: every column)")
+
+
+def add_out_args(parser, what: str = "run directory to write", **kw) -> None:
+    """``--out DIR`` and ``--overwrite``."""
+    parser.add_argument("--out", metavar="DIR", help=what, **({"required": True} | kw))
+    parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")

@@ -9,7 +9,7 @@ ORDER = 30
 
 
 def register(sub) -> None:
-    from lstmkit.cli.options import add_estimator_options, option_type
+    from lstmkit.cli.options import add_estimator_groups, add_out_args, option_type
     from lstmkit.core.validate import Check, fraction, positive_int, seed_int
     from lstmkit.text.config import LANGUAGE_MODEL as spec
 
@@ -25,13 +25,9 @@ def register(sub) -> None:
                    metavar="FRAC", help="fraction of the lines for validation")
     p.add_argument("--test", type=option_type(fraction.parse, "fraction"), default=0.1,
                    metavar="FRAC", help="fraction of the lines for testing")
-    add_estimator_options(p, spec, sections=("tokens", "network", "baseline"),
-                          title="tokens, network and baseline")
-    add_estimator_options(p, spec, sections=("train", "seeding"), title="training")
-    add_estimator_options(p, spec, sections=("execution",),
-                          title="execution (not saved with the model)")
-    p.add_argument("--out", required=True, metavar="DIR", help="run directory to write")
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    add_estimator_groups(p, spec, ("tokens", "network", "baseline"),
+                         "tokens, network and baseline")
+    add_out_args(p)
     p.set_defaults(func=fit)
 
     p = tsub.add_parser("complete", help="print the top-k next words with probabilities")

@@ -162,13 +162,13 @@ class Estimator:
     def save(self, path, *, overwrite: bool = False, extra: dict | None = None):
         """Write a run directory atomically: ``model.safetensors`` + ``config.json``
         (+ ``extra``: file name -> writer(path)). Execution settings are not saved."""
-        from lstmkit import __version__
         from lstmkit.core.persistence import (
             FORMAT_VERSION,
             json_writer,
             weights_writer,
             write_run_dir,
         )
+        from lstmkit.core.version import __version__
 
         self._check_fitted("save")
         config = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__,

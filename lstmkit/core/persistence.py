@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from lstmkit import __version__
 from lstmkit.core.errors import LstmkitError, expected
+from lstmkit.core.version import __version__
 
 FORMAT_VERSION = 1  # bump when config.json changes incompatibly
 REQUIRED_FILES = ("model.safetensors", "config.json")

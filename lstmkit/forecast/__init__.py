@@ -11,6 +11,8 @@
   :mod:`~lstmkit.forecast.plots`, :mod:`~lstmkit.forecast.compare`: evaluation.
 """
 
+from lstmkit.core.lazy import lazy_exports
+
 _LAZY = {"Forecaster": "lstmkit.forecast.forecaster",
          **{name: "lstmkit.forecast.neural" for name in (
              "BaselineForecaster", "GRUForecaster", "LSTMForecaster", "MLPForecaster",
@@ -18,13 +20,4 @@ _LAZY = {"Forecaster": "lstmkit.forecast.forecaster",
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name):  # imported on first use: `python -m lstmkit.forecast.fused_step` stays clean
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'lstmkit.forecast' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

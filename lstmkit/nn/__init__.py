@@ -10,6 +10,8 @@
   container :class:`LNLSTMStack` and time loop :func:`lnlstm_loop`.
 """
 
+from lstmkit.core.lazy import lazy_exports
+
 _LAZY = {  # name -> module; imported on first use, so `lstmkit.nn.config` needs no torch
     **dict.fromkeys(("GRUCell", "LSTMCell", "RNNCell", "gru_step", "lstm_step", "rnn_step"),
                     "lstmkit.nn.cells"),
@@ -22,16 +24,7 @@ _LAZY = {  # name -> module; imported on first use, so `lstmkit.nn.config` needs
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'lstmkit.nn' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [
