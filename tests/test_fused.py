@@ -4,6 +4,7 @@ and against autograd."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -138,3 +139,114 @@ def test_the_kernel_cache_folder_is_torchs(monkeypatch, tmp_path):
             monkeypatch.setenv("TORCH_EXTENSIONS_DIR", env)
         assert str(fused._build_dir("lstmkit_probe")) == _get_build_directory("lstmkit_probe",
                                                                              False)
+
+
+# ---------------------------------------------------------------------- the whole input range
+SCALES = (1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1e3, 1e4)
+
+
+@needs_ext
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_fused_layer_equals_torch_over_the_whole_input_range(dtype):
+    # -ffast-math once turned saturated gates into NaN (inputs of a few hundred, float32):
+    # outputs, states and gradients must match torch.nn.LSTM at every scale, saturated
+    # gates giving torch's values (tanh exactly ±1, σ exactly 1 and ~0), never NaN.
+    # Tolerances, relative to each quantity's largest entry: the weight gradients sum
+    # T·B = 24 products of x (up to 1e4) and gate derivatives of mixed sign, so float32's
+    # 6e-8 rounding grows to ~2e-5 of the largest (measured at scale 1e3): 1e-4 leaves room;
+    # float64 1e-12.
+    tol = 1e-4 if dtype == torch.float32 else 1e-12
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(3, 5, batch_first=True, dtype=dtype)
+    weights = [lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0]
+    for scale in SCALES:
+        x = (torch.randn(4, 6, 3, dtype=dtype) * scale).requires_grad_(True)
+        h0 = (torch.randn(4, 5, dtype=dtype) * 0.5).requires_grad_(True)
+        c0 = (torch.randn(4, 5, dtype=dtype) * 0.5).requires_grad_(True)
+        R = torch.randn(4, 6, 5, dtype=dtype)
+        want, (hT, cT) = lstm(x, (h0[None], c0[None]))
+        loss = (want * R).sum() + hT.sum() + cT.sum()
+        g_want = torch.autograd.grad(loss, [x, h0, c0, *weights])
+        got, gh, gc = fused.lstm_layer(x, h0, c0, *weights)
+        loss = (got * R).sum() + gh.sum() + gc.sum()
+        g_got = torch.autograd.grad(loss, [x, h0, c0, *weights])
+        for name, a, b in [("out", got, want), ("h", gh, hT[0]), ("c", gc, cT[0]),
+                           *zip(["dx", "dh0", "dc0", "dw_ih", "dw_hh", "db_ih", "db_hh"],
+                                g_got, g_want, strict=True)]:
+            assert torch.isfinite(a).all(), (scale, name)
+            a, b = a.detach(), b.detach()
+            err = float((a - b).abs().max()) / max(1.0, float(b.abs().max()))
+            assert err <= tol, (scale, name, err)
+    # saturated gates are exact, as torch's: where torch's σ or tanh gives exactly 0, 1 or
+    # -1 (at the first step, z = W_ih x + b), the kernel gives the same value
+    for scale in (1e2, 1e4):
+        xt = torch.randn(1, 3, 3, dtype=dtype) * scale  # (T=1, B, F), time-major
+        zeros = torch.zeros(3, 5, dtype=dtype)
+        with torch.no_grad():
+            G = fused.load().lstm_forward(xt, zeros, zeros, *weights)[0][0]  # (B, 4H)
+            z = xt[0] @ weights[0].T + weights[2] + weights[3]
+            i, f, g, o = z.split(5, dim=1)
+            ref = torch.cat([i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()], dim=1)
+        exact = torch.isin(ref, torch.tensor([0.0, 1.0, -1.0], dtype=dtype))
+        assert exact.any() and torch.equal(G[exact], ref[exact]), scale
+        torch.testing.assert_close(G, ref, rtol=tol, atol=tol)
+
+
+@needs_ext
+def test_unscaled_inputs_train_the_same_with_both_kernels():
+    # the reported case: a sine x300 with --scaler none was NaN from the first epoch
+    t = np.arange(160, dtype=np.float64)
+    frame = pd.DataFrame({"y": 300 * np.sin(t / 6)})
+    fits = {}
+    for kernel in ("auto", "torch"):
+        fits[kernel] = NeuralForecaster(8, 1, hidden_size=6, epochs=3, scaler="none",
+                                        kernel=kernel, workers=1, progress=False).fit(frame,
+                                                                                      test=20)
+    la = [r["train_loss"] for r in fits["auto"].histories_[0]]
+    lt = [r["train_loss"] for r in fits["torch"].histories_[0]]
+    assert np.isfinite(la).all()
+    np.testing.assert_allclose(la, lt, rtol=1e-4)
+
+
+# ---------------------------------------------------------------------- build safety
+def test_a_stale_build_lock_does_not_stop_the_next_build(monkeypatch, tmp_path, capsys):
+    # a build killed midway leaves torch's `lock` file in the build folder, on which every
+    # later build waited forever; now the next build removes it and starts compiling
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
+    monkeypatch.setenv("LSTMKIT_BUILD_TIMEOUT", "12")
+    monkeypatch.setattr(fused, "_BUILT", {})
+    src = tmp_path / "probe.cpp"
+    src.write_text('#include "lstm_layer.h"\nPYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {\n'
+                   '  m.def("lstm_forward", &lstmkit_fused::lstm_forward, "");\n}\n')
+    name = fused.kernel_name("lstmkit_probe", [src], ())
+    folder = fused._build_dir(name)
+    folder.mkdir(parents=True)
+    (folder / "lock").write_text("")  # what a killed build leaves behind
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.warns(RuntimeWarning, match="longer than 12 s to build"):
+        assert fused.build_extension("lstmkit_probe", [src]) is None
+    assert time.perf_counter() - t0 < 40  # it gave up at its limit: no hang
+    assert (folder / "build.ninja").exists()  # it got past the stale lock and compiled
+    assert "building the fused C++ kernel lstmkit_probe, one time" in capsys.readouterr().err
+
+
+def test_the_kernel_cache_is_per_python_environment(monkeypatch):
+    a = fused.kernel_name("lstmkit_lstm_layer", [fused._LAYER_SRC], ())
+    monkeypatch.setattr("sys.prefix", "/some/other/venv")
+    b = fused.kernel_name("lstmkit_lstm_layer", [fused._LAYER_SRC], ())
+    assert a != b and a.startswith("lstmkit_lstm_layer_")
+
+
+@needs_ext
+def test_a_built_kernel_loads_without_the_build_tool():
+    # start-up: an already-built kernel is imported from its cache folder; the build tool
+    # (torch.utils.cpp_extension, which imports setuptools) is not even imported
+    import subprocess
+    import sys
+
+    code = ("import sys; from lstmkit.nn import fused; from lstmkit.forecast import fused_step;"
+            " assert fused.load() is not None and fused_step.load() is not None;"
+            " assert 'torch.utils.cpp_extension' not in sys.modules, 'build tool imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -21,8 +21,27 @@
 
 namespace lstmkit_fused {
 
+// Saturating activations. -ffast-math lets the compiler assume no inf or NaN and use
+// approximate reciprocals and vector exp/tanh: exp(-x) overflowing to inf for x < -88
+// (float) made 1 / (1 + inf) NaN on unscaled inputs, and saturated values came out one ulp
+// off 1. Now a gate saturates exactly, as torch's does: past the point where the exact value
+// rounds to 0, 1 or ±1 in the type (σ: x < -88 / -708 for float / double, where exp(-x)
+// would overflow, and x > 17.33 / 37.43; tanh: |x| > 9.011 / 18.99) the result is that value.
+// Between those bounds nothing changes, bit for bit.
 template <typename T>
-inline T sigm(T x) { return T(1) / (T(1) + std::exp(-x)); }
+inline T sigm(T x) {
+  const bool f32 = sizeof(T) == 4;
+  const T lo = f32 ? T(88) : T(708), hi = f32 ? T(17.33) : T(37.43);
+  const T s = T(1) / (T(1) + std::exp(-(x < -lo ? -lo : x)));
+  return x < -lo ? T(0) : (x > hi ? T(1) : s);
+}
+
+template <typename T>
+inline T tanh_s(T x) {
+  const T lim = sizeof(T) == 4 ? T(9.011) : T(18.99);
+  const T t = std::tanh(x < -lim ? -lim : (x > lim ? lim : x));
+  return x > lim ? T(1) : (x < -lim ? T(-1) : t);
+}
 
 // Forward of one layer. x (T, B, F) time-major; h0, c0 (B, H).
 // Returns G (T, B, 4H) activated gates, C (T+1, B, H) = C_0..C_T, Hs (T+1, B, H) = h_0..h_T.
@@ -55,12 +74,12 @@ inline std::vector<at::Tensor> lstm_forward(const at::Tensor& x, const at::Tenso
         scalar_t* h = hn + r * H;
         _Pragma("omp simd")
         for (int64_t k = 0; k < H; ++k) {
-          const scalar_t i = sigm(zi[k]), f = sigm(zf[k]), gg = std::tanh(zg[k]);
+          const scalar_t i = sigm(zi[k]), f = sigm(zf[k]), gg = tanh_s(zg[k]);
           const scalar_t o = sigm(zo[k]);
           zi[k] = i; zf[k] = f; zg[k] = gg; zo[k] = o;
           const scalar_t cc = f * c_prev[k] + i * gg;  // C_t
           c[k] = cc;
-          h[k] = o * std::tanh(cc);  // h_t
+          h[k] = o * tanh_s(cc);  // h_t
         }
       }
     }
@@ -107,7 +126,7 @@ inline std::vector<at::Tensor> lstm_backward(const at::Tensor& x, const at::Tens
         _Pragma("omp simd")
         for (int64_t k = 0; k < H; ++k) {
           const scalar_t i = ai[k], f = af[k], g = ag[k], o = ao[k];
-          const scalar_t tc = std::tanh(c[k]);
+          const scalar_t tc = tanh_s(c[k]);
           const scalar_t dC = dcr[k] + dhr[k] * o * (scalar_t(1) - tc * tc);
           dO[k] = dhr[k] * tc * o * (scalar_t(1) - o);
           di[k] = dC * g * i * (scalar_t(1) - i);
