@@ -16,7 +16,14 @@ from torch import nn
 
 from lstmkit.core.config import ClassifyConfig, Execution
 from lstmkit.core.errors import expected
-from lstmkit.core.training import EpochLog, TrainResult, auto_threads, torch_threads
+from lstmkit.core.training import (
+    EpochLog,
+    TrainResult,
+    auto_threads,
+    check_step,
+    check_weights,
+    torch_threads,
+)
 
 
 def threads_for(model: nn.Module, cfg: ClassifyConfig, threads: int = 0) -> int:
@@ -82,24 +89,31 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
     gen = torch.Generator().manual_seed(seed)
     log = EpochLog(model, cfg.epochs, progress=run.progress, desc=desc, patience=cfg.patience,
                    restore_best=cfg.patience is not None, on_epoch=on_epoch)
+    first = None  # the first step's loss: the divergence guard's yardstick
     with torch_threads(threads_for(model, cfg, run.threads)):
         for epoch in range(1, cfg.epochs + 1):
             model.train()
-            total, correct = 0.0, 0
+            total, correct, steps = 0.0, 0, 0
             lr = opt.param_groups[0]["lr"]
             for idx in _batches(n, train_data[1], cfg, gen):
                 x, lens, y = _batch(train_data, idx)
                 logits = model(x, lens)  # (B, K)
                 loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+                steps += 1
+                first = float(loss.detach()) if first is None else first
+                check_step(float(loss.detach()), epoch, steps, opt.param_groups[0]["lr"],
+                           first=first)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.clip_norm is not None:
-                    nn.utils.clip_grad_norm_(params, cfg.clip_norm, foreach=True)
+                    norm = float(nn.utils.clip_grad_norm_(params, cfg.clip_norm, foreach=True))
+                    check_step(0.0, epoch, steps, opt.param_groups[0]["lr"], norm)
                 opt.step()
                 if sched is not None:
                     sched.step()
                 total += float(loss.detach()) * y.shape[0]
                 correct += int((logits.detach().argmax(1) == y).sum())
+            check_weights(model, epoch, lr)
             row = {"epoch": epoch, "train_loss": total / n, "train_acc": correct / n, "lr": lr}
             if use_val:
                 row["val_loss"], row["val_acc"] = evaluate_classifier(model, val_data)

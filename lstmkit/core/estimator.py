@@ -171,10 +171,14 @@ class Estimator:
         from lstmkit.core.version import __version__
 
         self._check_fitted("save")
+        tensors = self._state_tensors()
+        for key, value in tensors.items():  # a diverged model is never saved
+            if value.is_floating_point() and not bool(value.isfinite().all()):
+                raise expected("Model", "finite weights to save", f"NaN or inf in {key}")
         config = {"format_version": FORMAT_VERSION, "lstmkit_version": __version__,
                   "model_class": type(self).__name__, "params": self.model_params(),
                   **self._fitted_config()}
-        writers = {"model.safetensors": weights_writer(self._state_tensors()),
+        writers = {"model.safetensors": weights_writer(tensors),
                    "config.json": json_writer(config), **(extra or {})}
         return write_run_dir(path, writers, overwrite=overwrite)
 

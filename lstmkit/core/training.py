@@ -22,6 +22,45 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from lstmkit.core.errors import LstmkitError
+
+
+class Diverged(LstmkitError):
+    """Training produced a non-finite loss, gradient or weight: it stopped there."""
+
+
+EXPLOSION = 1e6  # a step's loss this many times the first step's: diverged
+
+
+def check_step(loss: float, epoch: int, step: int, lr: float,
+               grad_norm: float | None = None, first: float | None = None) -> float:
+    """``loss`` if it (and the gradient norm, where one was computed) is finite and, given the
+    ``first`` step's loss, has not exploded past :data:`EXPLOSION` times it; else
+    :class:`Diverged` with one line naming the epoch, the step and the learning rate.
+
+    The explosion rule catches what stays finite: on scaled data an absurd learning rate
+    drives the loss from ~1 to ~1e12 without a NaN (tanh saturates, the head does not)."""
+    finite = math.isfinite(loss) and (grad_norm is None or math.isfinite(grad_norm))
+    exploded = finite and first is not None and loss > EXPLOSION * max(first, 1e-12)
+    if finite and not exploded:
+        return loss
+    if exploded:
+        what = f"loss {loss:.3g} ({EXPLOSION:g} times the first step's {first:.3g})"
+    else:
+        what = f"loss {loss}" if not math.isfinite(loss) else f"gradient norm {grad_norm}"
+    raise Diverged(f"Training: expected a finite, non-exploding loss, got {what} at epoch "
+                   f"{epoch}, step {step} (lr {lr:g}): the training diverged; lower the "
+                   "learning rate (lr) or clip the gradients (clip_norm)")
+
+
+def check_weights(model: nn.Module, epoch: int, lr: float) -> None:
+    """:class:`Diverged` if any weight of ``model`` is not finite (after an epoch)."""
+    for name, p in model.named_parameters():
+        if not bool(torch.isfinite(p).all()):
+            raise Diverged(f"Training: expected finite weights, got NaN or inf in {name} after "
+                           f"epoch {epoch} (lr {lr:g}): the training diverged; lower the "
+                           "learning rate (lr) or clip the gradients (clip_norm)")
+
 
 @dataclass
 class TrainResult:

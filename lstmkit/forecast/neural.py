@@ -47,6 +47,7 @@ class NeuralForecaster(Forecaster):
     """
 
     spec = NEURAL_FORECASTER
+    fitted_attr = "networks_"  # set only when every seed trained
 
     @property
     def label(self) -> str:  # type: ignore[override]
@@ -184,6 +185,7 @@ class BaselineForecaster(Forecaster):
     """A baseline (``naive``, ``seasonal``, ``mean``, ``linear``) with the forecaster API."""
 
     spec = BASELINE_FORECASTER
+    fitted_attr = "estimator_"
 
     def _check(self) -> None:
         self._estimator()  # validates kind / period

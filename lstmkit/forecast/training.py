@@ -19,7 +19,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from lstmkit.core.errors import expected
-from lstmkit.core.training import EpochLog, TrainResult, auto_threads, torch_threads
+from lstmkit.core.training import (
+    EpochLog,
+    TrainResult,
+    auto_threads,
+    check_step,
+    check_weights,
+    torch_threads,
+)
 from lstmkit.forecast.config import ForecastExecution, TrainConfig
 
 LOSSES = {
@@ -64,6 +71,7 @@ def train(
         opt = torch.optim.Adam(params, lr=cfg.lr, fused=True)  # one kernel per step
     log = EpochLog(model, cfg.epochs, progress=run.progress, desc=desc, patience=cfg.patience,
                    restore_best=cfg.patience is not None, on_epoch=on_epoch)
+    first = None  # the first step's loss: the divergence guard's yardstick
     with torch_threads(auto_threads(model, run.threads, cfg.batch_size)):
         for epoch in range(1, cfg.epochs + 1):
             model.train()
@@ -84,15 +92,19 @@ def train(
                                                               foreach=True))
                     opt.step()
                     loss_value = float(loss.detach())
+                steps += 1
+                first = loss_value if first is None else first
+                check_step(loss_value, epoch, steps, cfg.lr,
+                           norm if cfg.clip_norm is not None else None, first)
                 if cfg.clip_norm is not None:
                     clipped += norm > cfg.clip_norm
                     norms += norm
                 total += loss_value * idx.numel()
-                steps += 1
             row = {"epoch": epoch, "train_loss": total / n}
             if cfg.clip_norm is not None:
                 row["grad_norm"] = norms / steps
                 row["clipped"] = clipped / steps
+            check_weights(model, epoch, cfg.lr)
             if use_val:
                 row["val_loss"] = evaluate_loss(model, val_xy, cfg.loss)
             log.record(row)

@@ -18,7 +18,13 @@ from torch import nn
 
 from lstmkit.core.config import Execution
 from lstmkit.core.errors import expected
-from lstmkit.core.training import EpochLog, TrainResult, torch_threads
+from lstmkit.core.training import (
+    EpochLog,
+    TrainResult,
+    check_step,
+    check_weights,
+    torch_threads,
+)
 from lstmkit.text.config import LMTrainConfig
 
 
@@ -82,23 +88,30 @@ def train_lm(model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor | 
     log = EpochLog(model, cfg.epochs, progress=run.progress, desc=desc, monitor="val_ppl",
                    restore_best=True)
     with torch_threads(run.threads):
+        first = None  # the first step's loss: the divergence guard's yardstick
         for epoch in range(1, cfg.epochs + 1):
             model.train()
-            state, total, count = None, 0.0, 0
+            state, total, count, steps = None, 0.0, 0, 0
             for i in range(0, data.shape[1] - 1, cfg.bptt):
                 x = data[:, i : i + cfg.bptt]  # (B, t)
                 y = data[:, i + 1 : i + 1 + cfg.bptt]  # (B, t): the next tokens
                 x = x[:, : y.shape[1]]
                 logits, state = model(x, detach(state))  # (B, t, V)
                 loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+                steps += 1
+                first = float(loss.detach()) if first is None else first
+                check_step(float(loss.detach()), epoch, steps, opt.param_groups[0]["lr"],
+                           first=first)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.clip_norm is not None:
-                    nn.utils.clip_grad_norm_(params, cfg.clip_norm)
+                    norm = float(nn.utils.clip_grad_norm_(params, cfg.clip_norm))
+                    check_step(0.0, epoch, steps, opt.param_groups[0]["lr"], norm)
                 opt.step()
                 total += float(loss.detach()) * y.numel()
                 count += y.numel()
-            row = {"epoch": epoch, "train_ppl": math.exp(total / count),
+            check_weights(model, epoch, opt.param_groups[0]["lr"])
+            row = {"epoch": epoch, "train_ppl": math.exp(min(total / count, 700.0)),
                    "lr": opt.param_groups[0]["lr"]}
             if val_ids is not None and val_ids.numel() > 1:
                 row["val_ppl"] = perplexity(model, val_ids)
