@@ -16,6 +16,11 @@ def add_data_args(p, fillna: bool = True) -> None:
     if fillna:
         p.add_argument("--fillna", choices=["ffill", "interpolate", "drop"],
                        help="repair NaN/inf in the used columns (default: refuse them)")
+    p.add_argument("--sep", metavar="CHAR",
+                   help="field separator of a text file (default: sniffed)")
+    p.add_argument("--decimal", choices=[".", ","],
+                   help="decimal mark of a text file (default: '.', or ',' for the ';' + "
+                        "decimal-comma convention of Brazilian spreadsheets)")
 
 
 def register(sub) -> None:
@@ -60,7 +65,7 @@ def register(sub) -> None:
 def _load_data(args):
     from lstmkit.forecast.data import fill_missing, load_frame
 
-    frame = load_frame(args.data)
+    frame = load_frame(args.data, sep=args.sep, decimal=args.decimal)
     if getattr(args, "fillna", None):
         frame = fill_missing(frame, None, args.fillna)
     return frame

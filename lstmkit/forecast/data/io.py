@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,7 +35,8 @@ _SHOW_ROWS = 5
 # --------------------------------------------------------------------------- loading
 
 
-def load_frame(source, fillna: str | None = None, **params) -> pd.DataFrame:
+def load_frame(source, fillna: str | None = None, *, sep: str | None = None,
+               decimal: str | None = None, **params) -> pd.DataFrame:
     """Load ``source`` as a new DataFrame.
 
     Parameters
@@ -48,6 +50,9 @@ def load_frame(source, fillna: str | None = None, **params) -> pd.DataFrame:
         ``None`` (default: leave NaN/inf for :func:`select_columns` to report), or
         ``"ffill"``, ``"interpolate"``, ``"drop"`` applied to every numeric column (see
         :func:`fill_missing`; to repair only the columns you use, call it yourself).
+    sep, decimal
+        A text file's field separator and decimal mark (default: sniffed; the Brazilian
+        spreadsheet convention, ``;`` between fields and decimal commas, is recognised).
     **params
         Options of a bundled dataset, e.g. ``load_frame("fibonacci", n=40)``.
     """
@@ -68,7 +73,7 @@ def load_frame(source, fillna: str | None = None, **params) -> pd.DataFrame:
             repr(source),
         )
     elif isinstance(source, (str, os.PathLike)):
-        frame = read_table(source)
+        frame = read_table(source, sep=sep, decimal=decimal)
     else:
         raise expected(
             "Data",
@@ -114,13 +119,21 @@ def _check_frame(frame: pd.DataFrame, where: str) -> None:
         seen.add(c)
 
 
-def read_table(path) -> pd.DataFrame:
+def read_table(path, sep: str | None = None, decimal: str | None = None) -> pd.DataFrame:
     """Read a CSV-like (``.csv/.txt/.tsv``) or Parquet (``.parquet/.pq``) file.
 
     The delimiter of text files is sniffed among ``, ; tab |`` (``.tsv``: tab), falling
-    back to runs of whitespace. A header row whose every name is a number is taken to be
-    data: the columns are then named ``y`` (one column) or ``x0, x1, ...``.
+    back to runs of whitespace, unless ``sep`` is given. The decimal mark is ``.``, or ``,``
+    when ``decimal=","`` or when the file follows the ``;`` + decimal-comma convention of
+    Brazilian (and most European) spreadsheets; a file that only reads with decimal commas is
+    never read silently another way: it is refused with the hint. Duplicate column names are
+    refused. A header row whose every name is a number is taken to be data: the columns are
+    then named ``y`` (one column) or ``x0, x1, ...``.
     """
+    if sep is not None and (not isinstance(sep, str) or sep == "" or "\n" in sep):
+        raise expected("Data", "a field separator such as ';' or ','", repr(sep))
+    if decimal not in (None, ".", ","):
+        raise expected("Data", "decimal '.' or ','", repr(decimal))
     p = Path(path)
     if not p.exists():
         raise expected("Data", "an existing file", f"'{p}' (no such file)")
@@ -134,7 +147,7 @@ def read_table(path) -> pd.DataFrame:
         raise expected("Data", f"a table in '{p}'", "an empty file")
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(p)
-    return _read_text(p)
+    return _read_text(p, sep, decimal)
 
 
 def _unreadable(p: Path, err: Exception) -> LstmkitError:
@@ -155,7 +168,10 @@ def _read_parquet(p: Path) -> pd.DataFrame:
         raise _unreadable(p, err) from None
 
 
-def _read_text(p: Path) -> pd.DataFrame:
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")  # 1,5  -0,25
+
+
+def _read_text(p: Path, sep: str | None = None, decimal: str | None = None) -> pd.DataFrame:
     with open(p, "rb") as fh:
         head = fh.read(65536)
     if b"\x00" in head:
@@ -169,8 +185,13 @@ def _read_text(p: Path) -> pd.DataFrame:
     lines = [ln for ln in sample.splitlines() if ln.strip()][:50]
     if not lines:
         raise expected("Data", f"a table in '{p}'", "only blank lines")
-    sep = _sniff_sep(lines, p.suffix.lower())
-    kwargs = {"sep": sep, "encoding": "utf-8-sig", "skipinitialspace": sep != r"\s+"}
+    sep = sep or _sniff_sep(lines, p.suffix.lower())
+    if decimal is None:  # the `;` + decimal-comma convention, recognised
+        cells = [c for ln in lines[1:] for c in ln.split(sep)] if sep == ";" else []
+        decimal = "," if cells and any(_DECIMAL_COMMA.match(c) for c in cells) else "."
+    kwargs = {"sep": sep, "encoding": "utf-8-sig", "skipinitialspace": sep != r"\s+",
+              "decimal": decimal}
+    _check_header(p, lines, sep, decimal)
     try:
         frame = pd.read_csv(p, **kwargs)
         if frame.shape[1] and all(_is_number(c) for c in frame.columns):
@@ -183,6 +204,25 @@ def _read_text(p: Path) -> pd.DataFrame:
         raise _unreadable(p, err) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _check_header(p: Path, lines: list[str], sep: str, decimal: str) -> None:
+    """Refuse duplicate column names (pandas would rename them ``a.1``) and rows with more
+    fields than names (pandas would silently make the extra leading fields an index: what a
+    column of decimal commas in a comma-separated file turns into)."""
+    if len(sep) != 1:
+        return  # the whitespace rule: pandas counts the fields itself
+    rows = list(csv.reader(lines, delimiter=sep, skipinitialspace=True))
+    names = [c.strip() for c in rows[0]]
+    dup = next((c for i, c in enumerate(names) if c in names[:i]), None)
+    if dup is not None:
+        raise expected("Data", f"unique column names in '{p}'", f"'{dup}' twice")
+    wider = next((k for k, r in enumerate(rows[1:], 1) if len(r) > len(names)), None)
+    if wider is not None:
+        hint = ("decimal commas? use --decimal , (and --sep ;)" if sep == "," and
+                decimal == "." else "check the separator (--sep)")
+        raise expected("Data", f"at most {len(names)} fields per row (the column names) in "
+                       f"'{p}'", f"{len(rows[wider])} in data row {wider}; {hint}")
 
 
 def _sniff_sep(lines: list[str], suffix: str) -> str:
@@ -253,10 +293,12 @@ def _numeric(series: pd.Series, name: str, role: str) -> np.ndarray:
     if bad.size or pd.api.types.is_complex_dtype(coerced.dtype):
         row = int(bad[0]) if bad.size else 0
         value = series.iloc[row]
+        hint = ("; decimal commas? use --decimal , (load_frame(..., decimal=','))"
+                if _DECIMAL_COMMA.match(str(value)) else "")
         raise expected(
             "Data",
             f"numeric values in {role} column '{name}'",
-            f"{str(value)[:40]!r} at row {row} (0-based)",
+            f"{str(value)[:40]!r} at row {row} (0-based){hint}",
         )
     return coerced.to_numpy(dtype=np.float64, na_value=np.nan)
 
