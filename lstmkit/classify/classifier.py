@@ -35,6 +35,7 @@ from lstmkit.classify.data import (
 )
 from lstmkit.core.classifier import NeuralClassifierBase, classification_metrics
 from lstmkit.core.errors import expected, shape_str
+from lstmkit.core.labels import check_two_classes
 from lstmkit.nn.sequence import SequenceNet, SequenceNetConfig
 
 KNN_MAX_VALUES = 4_000_000  # store the 1-NN reference set in the run directory up to this size
@@ -91,6 +92,7 @@ class SequenceClassifier(NeuralClassifierBase):
         self.classes_, self.channels_ = list(d.classes), list(d.channels)
         self.dataset_ = d.name
         self.class_counts_ = np.bincount(train.y, minlength=len(self.classes_)).tolist()
+        check_two_classes(type(self).__name__, self.class_counts_, self.classes_, "sequences")
         self.max_len_ = int(train.X.shape[1])
         self.test_set_ = test_set
         self.split_sizes_ = [len(train), 0 if val_set is None else len(val_set),

@@ -97,6 +97,10 @@ def predict(args) -> int:
     from lstmkit.core.persistence import atomic_write_text
     from lstmkit.registry import load
 
+    if args.out:
+        from lstmkit.core.persistence import check_out_file
+
+        check_out_file(args.out)  # refuse before any work
     clf = load(args.model, SequenceClassifier)
     s = clf._as_set(args.data, labels=False)
     proba = clf.predict_proba(s)

@@ -96,10 +96,12 @@ def fit(args) -> int:
 
 
 def predict(args) -> int:
-    from lstmkit.core.persistence import atomic_write_text
+    from lstmkit.core.persistence import atomic_write_text, check_out_file
     from lstmkit.forecast.forecaster import Forecaster
     from lstmkit.registry import load
 
+    if args.out:
+        check_out_file(args.out)  # refuse before any work
     model = load(args.model, Forecaster)
     frame = _load_data(args)
     forecast = model.predict(frame, horizon=args.horizon)

@@ -55,7 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame):  # SIGTERM: stop as ^C does (cleanup, one line, exit 130)
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -74,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:  # pragma: no cover
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
         return 130
 
 

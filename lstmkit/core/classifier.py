@@ -69,6 +69,13 @@ class NeuralClassifierBase(Estimator):
         """Train one network per seed on ``(x, lengths, y)`` tensors."""
         self.network_config_ = net_cfg
         cfg, run = self.train_config(), self.config("execution")
+        from lstmkit.core.resources import check_memory, recurrent_params
+
+        n_in = net_cfg.embed_size if net_cfg.vocab_size else net_cfg.input_size
+        n = recurrent_params(net_cfg.cell, n_in, net_cfg.hidden_size, net_cfg.num_layers,
+                             net_cfg.bidirectional) + net_cfg.vocab_size * net_cfg.embed_size
+        check_memory(type(self).__name__, n * len(self.seed_list),
+                     f"hidden_size {net_cfg.hidden_size}, num_layers {net_cfg.num_layers}")
 
         def build():
             net = self.network_class(net_cfg)

@@ -52,3 +52,12 @@ def stratified_split(n_or_y, size, seed: int = 0, component: str = _C):
         strat = None
     keep, held = train_test_split(idx, test_size=k, random_state=seed, stratify=strat)
     return np.sort(keep), np.sort(held)
+
+
+def check_two_classes(component: str, counts: list[int], classes: list[str],
+                      what: str = "sequences") -> None:
+    """A classifier needs two classes in its training part: with one it would score 100%."""
+    present = [c for c, n in zip(classes, counts, strict=True) if n > 0]
+    if len(present) < 2:
+        raise expected(component, f"training {what} of at least 2 classes",
+                       f"only class {present[0]!r}" if present else "none")

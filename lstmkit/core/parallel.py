@@ -47,6 +47,20 @@ def seed_workers(requested: int, n_seeds: int) -> int:
 
 
 def _child_init() -> None:
+    """In each worker: die with the parent (a killed ``lstmkit fit`` leaves no orphan
+    training on, nor its BrokenPipeError tracebacks), and one torch thread."""
+    import signal
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: killed when the parent dies
+        if os.getppid() == 1:  # the parent died before that took effect
+            os._exit(1)
+    except (OSError, AttributeError):  # not glibc Linux: seed_workers() forks only there
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and SIGTERM
     import torch
 
     torch.set_num_threads(1)

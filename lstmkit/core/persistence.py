@@ -26,7 +26,11 @@ REQUIRED_FILES = ("model.safetensors", "config.json")
 
 
 def check_out_dir(out: str | os.PathLike, overwrite: bool = False) -> Path:
-    """Refuse an output directory that exists and is not empty (unless ``overwrite``)."""
+    """Refuse, before any work, an output directory that cannot be written: an empty name, an
+    existing file, a non-empty directory (unless ``overwrite``), a parent that is a file or
+    that this process cannot write to."""
+    if isinstance(out, str) and not out.strip():
+        raise expected("Output", "a directory name", "an empty one")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise expected("Output", "a directory path", f"existing file '{out}'")
@@ -34,7 +38,47 @@ def check_out_dir(out: str | os.PathLike, overwrite: bool = False) -> Path:
         raise expected(
             "Output", "a new or empty directory (or --overwrite)", f"non-empty '{out}'"
         )
+    _check_parent(out.absolute().parent, "Output")
     return out
+
+
+def _check_parent(parent: Path, component: str) -> None:
+    """The nearest existing ancestor of ``parent`` must be a writable directory."""
+    probe = parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise expected(component, "a path inside a directory", f"'{probe}' is a file")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise expected(component, "a directory this process can write to", f"'{probe}'")
+
+
+def check_out_file(path: str | os.PathLike) -> Path:
+    """Refuse, before any work, an output file path that cannot be written (``--out`` of
+    ``predict``): an empty name, a directory, a parent that does not exist or is read-only."""
+    if isinstance(path, str) and not path.strip():
+        raise expected("Output", "a file name", "an empty one")
+    path = Path(path)
+    if path.is_dir():
+        raise expected("Output", "a file path", f"the directory '{path}'")
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise expected("Output", "a file in an existing directory", f"'{path}'")
+    _check_parent(parent, "Output")
+    return path
+
+
+def _clean_stale(parent: Path, name: str) -> None:
+    """Remove the temporary directories of runs into ``parent/name`` whose process is gone
+    (a kill during the write phase left them: ``.name.tmp-PID-XXXX``)."""
+    for tmp in parent.glob(f".{name}.tmp-*"):
+        try:
+            pid = int(tmp.name[len(name) + 6:].split("-")[0])
+            os.kill(pid, 0)  # the writer still runs: leave its directory alone
+        except ProcessLookupError:
+            shutil.rmtree(tmp, ignore_errors=True)
+        except (ValueError, PermissionError, OSError):
+            continue
 
 
 def write_run_dir(out: str | os.PathLike, writers: dict[str, Callable[[Path], None]],
@@ -46,25 +90,45 @@ def write_run_dir(out: str | os.PathLike, writers: dict[str, Callable[[Path], No
     the new one is complete.
     """
     out = check_out_dir(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise expected("Output", "a directory that can be created", f"'{out}' ({err.strerror})") \
+            from None
+    _clean_stale(out.parent, out.name)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; give the usual directory permissions
     try:
         for name, write in writers.items():
             write(tmp / name)
-        if out.exists():
+            (tmp / name).chmod(0o666 & ~umask)  # safetensors writes 0600; the usual mode
+        if overwrite and out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
             os.replace(out, old)
             os.replace(tmp, out)
             shutil.rmtree(old, ignore_errors=True)
         else:
-            os.replace(tmp, out)
+            _publish(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _publish(tmp: Path, out: Path) -> None:
+    """Rename ``tmp`` to ``out``, refusing, atomically, to replace a run another process
+    published there meanwhile (an empty directory is replaced, as ``check_out_dir`` allows)."""
+    import errno
+
+    try:
+        os.rename(tmp, out)  # onto a non-empty directory: ENOTEMPTY, whoever made it
+    except OSError as err:
+        if err.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+            raise expected("Output", "a new or empty directory (or --overwrite)",
+                           f"'{out}', written by another run meanwhile") from None
+        raise
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
@@ -72,6 +136,9 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; the mode of an ordinary file
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)

@@ -72,6 +72,23 @@ class NeuralForecaster(Forecaster):
     def train_config(self) -> TrainConfig:
         return self.config("train")
 
+    def _check_memory(self, c: NetworkConfig) -> None:
+        """Refuse, before building it, a network too large to train here."""
+        from lstmkit.core.resources import check_memory, recurrent_params
+
+        if c.kind == "mlp":
+            n = c.lookback * c.input_size * c.hidden_size + c.hidden_size * c.horizon * \
+                c.n_targets
+        else:
+            n = recurrent_params(c.cell, c.input_size, c.hidden_size, c.num_layers,
+                                 c.bidirectional)
+            n += (2 if c.bidirectional else 1) * c.hidden_size * c.horizon * c.n_targets
+            if c.strategy == "seq2seq":  # the decoder, about as large again
+                n *= 2
+        check_memory(type(self).__name__, n * len(self.seed_list),
+                     f"hidden_size {c.hidden_size}, num_layers {c.num_layers}, "
+                     f"{len(self.seed_list)} seed(s)")
+
     def _tensors(self, w) -> tuple[torch.Tensor, ...]:
         """Training tuple: inputs (X, last observed targets[, Y for teacher forcing]) and
         the target Y (only its first step for the recursive strategy)."""
@@ -93,6 +110,7 @@ class NeuralForecaster(Forecaster):
     def _fit_prepared(self, p) -> None:
         self._check_strategy(p.features, p.targets)
         self.network_config_ = self.network_config(len(p.features), len(p.targets))
+        self._check_memory(self.network_config_)
         tr = self._tensors(p.train)
         va = self._tensors(p.val) if p.val is not None else None
         cfg, run = self.train_config(), self.config("execution")

@@ -20,7 +20,7 @@ import torch
 
 from lstmkit.core.classifier import NeuralClassifierBase, classification_metrics
 from lstmkit.core.errors import expected
-from lstmkit.core.labels import encode_labels, stratified_split
+from lstmkit.core.labels import check_two_classes, encode_labels, stratified_split
 from lstmkit.nn.sequence import SequenceNet, SequenceNetConfig
 from lstmkit.text.config import TEXT_CLASSIFIER
 from lstmkit.text.data import Vocabulary, encode_texts, load_labelled_text, tokenize
@@ -80,6 +80,7 @@ class TextClassifier(NeuralClassifierBase):
         self.vocab_ = Vocabulary.build((tokenize(t, "word", bool(self.lower)) for t in tr_x),
                                        self.min_count, self.max_vocab)
         self.class_counts_ = np.bincount(tr_y, minlength=len(self.classes_)).tolist()
+        check_two_classes(name, self.class_counts_, self.classes_, "texts")
         self.split_sizes_ = [len(tr_y), len(va_y), len(test_idx)]
         net_cfg = self.network_config(len(self.vocab_), len(self.classes_))
         val_t = self._tensors(va_x, va_y) if len(va_y) else None

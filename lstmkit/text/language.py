@@ -128,6 +128,14 @@ class LanguageModel(Estimator):
         self.split_tokens_ = [int(tr.numel()), int(va.numel()), int(te.numel())]
         self.test_ids_ = te if te.numel() > 1 else None
         self.net_config_ = replace(self.config("network"), vocab_size=len(self.vocab_))
+        c = self.net_config_
+        from lstmkit.core.resources import check_memory, recurrent_params
+
+        check_memory(type(self).__name__, recurrent_params(c.cell, c.embed_size, c.hidden_size,
+                                                           c.num_layers)
+                     + c.vocab_size * c.embed_size * (1 if c.tie_weights else 2),
+                     f"hidden_size {c.hidden_size}, embed_size {c.embed_size}, vocabulary "
+                     f"{c.vocab_size}")
         torch.manual_seed(self.seed)
         self.net_ = LMNet(self.net_config_)
         result = train_lm(self.net_, tr, va if va.numel() > 1 else None, self.train_config(),
