@@ -37,6 +37,9 @@ __all__ = [
 from lstmkit.forecast.config import SCALER_KINDS  # noqa: E402  (declared with the options)
 
 
+LARGEST = 1e150  # the square of larger values overflows float64 (the variance, the MSE)
+
+
 class Scaler:
     """Base class: column bookkeeping, shape checks and (de)serialisation."""
 
@@ -65,6 +68,12 @@ class Scaler:
         if not np.isfinite(a).all():
             row, col = np.argwhere(~np.isfinite(a))[0]
             raise expected("Scaling", f"finite values in column '{names[col]}'", f"row {row}")
+        big = np.flatnonzero(np.abs(a).max(axis=0) > LARGEST)
+        if big.size:  # their mean and variance overflow float64
+            j = int(big[0])
+            raise expected("Scaling", f"values of magnitude at most {LARGEST:.0e} in column "
+                           f"'{names[j]}' (rescale it, e.g. to other units)",
+                           f"{float(np.abs(a[:, j]).max()):.3g}")
         self._fit(a, names)
         self.columns = [str(c) for c in names]
         return self
