@@ -36,7 +36,6 @@ __all__ = [
 
 from lstmkit.forecast.config import SCALER_KINDS  # noqa: E402  (declared with the options)
 
-
 LARGEST = 1e150  # the square of larger values overflows float64 (the variance, the MSE)
 
 
