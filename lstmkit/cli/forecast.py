@@ -42,6 +42,9 @@ def register(sub) -> None:
     p.add_argument("--period", type=option_type(positive_int.parse, "period"), metavar="N",
                    help="also report a seasonal-naive baseline of this period")
     add_out_args(p)
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run into the same --out, from its last "
+                        "checkpoint (every epoch; the result is bitwise the uninterrupted one)")
     p.set_defaults(func=fit)
 
     p = sub.add_parser("predict", help="forecast the next horizon steps after the data")
@@ -86,13 +89,30 @@ def fit(args) -> int:
     name = model.label
     models = {name: model, **default_baselines(args.lookback, args.horizon, args.scaler,
                                                args.stride, args.period)}
-    comp = Comparison(models).fit(frame, args.target, args.features, test=args.test,
-                                  val=args.val)
+    folder = checkpoint_folder(args.out)
+    try:
+        comp = Comparison(models).fit(frame, args.target, args.features, test=args.test,
+                                      val=args.val, checkpoint={name: folder},
+                                      resume=args.resume)
+    except KeyboardInterrupt:
+        kept = any(folder.glob("seed*.ckpt"))
+        print("interrupted: " + (f"the last checkpoint is kept in {folder}/; run the same "
+                                 "command with --resume to continue" if kept else
+                                 "nothing was written"), file=sys.stderr)
+        return 130
     extra = comp.writers(main=name)
     out = model.save(args.out, overwrite=args.overwrite, extra=extra)
     print(comp.table(f"{name} on {args.data}: {comp.reports[name]['n_windows']} test windows"))
     print(f"\nwrote {out}/ ({', '.join(['model.safetensors', 'config.json', *extra])})")
     return 0
+
+
+def checkpoint_folder(out):
+    """Where ``lstmkit fit --out DIR`` keeps its checkpoints: ``.DIR.checkpoint`` beside it."""
+    from pathlib import Path
+
+    out = Path(out)
+    return out.absolute().parent / f".{out.name}.checkpoint"
 
 
 def predict(args) -> int:

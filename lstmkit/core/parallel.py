@@ -60,7 +60,8 @@ def _child_init() -> None:
             os._exit(1)
     except (OSError, AttributeError):  # not glibc Linux: seed_workers() forks only there
         pass
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and SIGTERM
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and SIGTERM ...
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # ... and ends its workers with SIGTERM
     import torch
 
     torch.set_num_threads(1)
@@ -91,6 +92,7 @@ def map_seeds(fn: Callable[[int], Any], seeds: list[int], workers: int,
     _TASK = fn
     try:
         with mp.get_context("fork").Pool(workers, initializer=_child_init) as pool:
+            procs = list(pool._pool)  # the workers (a dead one would hang imap for ever)
             out, it = [], pool.imap(_run, seeds, chunksize=1)
             while len(out) < len(seeds):
                 try:
@@ -98,6 +100,13 @@ def map_seeds(fn: Callable[[int], Any], seeds: list[int], workers: int,
                 except mp.TimeoutError:
                     if poll is not None:
                         poll()
+                    dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+                    if dead:
+                        from lstmkit.core.errors import LstmkitError
+
+                        raise LstmkitError(f"Training: expected every seed worker to finish, "
+                                           f"got one that died (exit code {dead[0]}); "
+                                           "rerun with --workers 1 to see why") from None
                     continue
                 out.append(r)
                 if on_result is not None:

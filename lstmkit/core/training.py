@@ -143,6 +143,24 @@ class EpochLog:
         return (self.patience is not None and self.monitor in last
                 and last["epoch"] - self.best[1] >= self.patience)
 
+    # ---------------------------------------------------------------- checkpoints
+    def state(self) -> tuple[dict, dict]:
+        """(tensors, JSON-able meta) to checkpoint: the best epoch's weights, the history."""
+        value, epoch, best = self.best
+        tensors = {f"best.{k}": v for k, v in (best or {}).items()}
+        meta = {"history": self.history, "best_value": value, "best_epoch": epoch,
+                "has_best": best is not None, "seconds": time.perf_counter() - self.t0}
+        return tensors, meta
+
+    def restore(self, tensors: dict, meta: dict) -> None:
+        """Continue from a checkpoint's :meth:`state` (the bar jumps to its epoch)."""
+        self.history = list(meta["history"])
+        best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+        self.best = (meta["best_value"], meta["best_epoch"], best if meta["has_best"] else None)
+        self.t0 = time.perf_counter() - meta["seconds"]
+        if self.bar is not None:
+            self.bar.update(len(self.history))
+
     def result(self) -> TrainResult:
         if self.bar is not None:
             self.bar.close()

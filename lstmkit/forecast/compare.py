@@ -32,11 +32,14 @@ class Comparison:
         self.reports: dict[str, dict] = {}
         self.seconds: dict[str, float] = {}
 
-    def fit(self, frame, targets, features, *, test, val=0, fillna=None) -> Comparison:
+    def fit(self, frame, targets, features, *, test, val=0, fillna=None,
+            checkpoint: dict | None = None, resume: bool = False) -> Comparison:
+        """Fit every model; ``checkpoint`` maps a model's name to its checkpoint folder."""
         for name, model in self.models.items():
             t0 = time.perf_counter()
+            folder = (checkpoint or {}).get(name)
             model.fit(frame, target=targets, features=features, test=test, val=val,
-                      fillna=fillna)
+                      fillna=fillna, checkpoint=folder, resume=resume and folder is not None)
             self.seconds[name] = time.perf_counter() - t0
             self.reports[name] = model.evaluate()
         return self

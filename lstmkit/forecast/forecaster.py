@@ -56,14 +56,21 @@ class Forecaster(Estimator):
         self.fit_seconds_, self.workers_ = done.seconds, done.workers
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data, target=None, features=None, *, test=0.2, val=0, fillna=None):
+    def fit(self, data, target=None, features=None, *, test=0.2, val=0, fillna=None,
+            checkpoint=None, resume: bool = False):
         """Fit on ``data`` (DataFrame, array, path or bundled dataset name).
 
         ``target`` (one column name, or several) and ``features`` default to every column.
         ``test`` and ``val`` are row counts or fractions taken from the end of the series
         (test last; the defaults are the CLI's: 20% test, no val); the test rows are held out
         for :meth:`evaluate`, the val rows drive early stopping.
+
+        ``checkpoint``: a folder where training writes a checkpoint after every epoch of every
+        seed (removed when the fit completes); with ``resume=True`` a fit interrupted there
+        (killed, ^C, SIGTERM) continues where it stopped, and ends bitwise as the
+        uninterrupted fit would have (a seed without a checkpoint starts at its first epoch).
         """
+        self._checkpoint = _checkpoint_folder(checkpoint, resume)
         frame = load_frame(data)
         columns = [str(c) for c in frame.columns]
         targets = columns if target is None else _as_list(target)
@@ -82,6 +89,10 @@ class Forecaster(Estimator):
         self.test_windows_ = p.test
         self.split_rows_ = [b.stop - b.start for b in p.bounds]
         self._fit_prepared(p)
+        if self._checkpoint is not None:
+            import shutil
+
+            shutil.rmtree(self._checkpoint, ignore_errors=True)  # done: nothing to resume
         return self
 
     def _fit_prepared(self, p) -> None:  # pragma: no cover - abstract
@@ -203,3 +214,20 @@ def _as_list(cols) -> list[str]:
     if isinstance(cols, str):
         return [c.strip() for c in cols.split(",") if c.strip()]
     return [str(c) for c in cols]
+
+
+def _checkpoint_folder(folder, resume: bool):
+    """The checkpoint folder of a fit: a fresh one, or (``resume``) an interrupted run's."""
+    from pathlib import Path
+
+    if folder is None:
+        if resume:
+            raise expected("Resume", "a checkpoint folder (checkpoint=...)", "none")
+        return None
+    folder = Path(folder)
+    # resume with no checkpoint yet (killed before its first epoch ended): start afresh
+    if not resume and folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)  # an older run's checkpoint: this fit starts afresh
+    return folder

@@ -72,6 +72,20 @@ class NeuralForecaster(Forecaster):
     def train_config(self) -> TrainConfig:
         return self.config("train")
 
+    def _checkpoints(self, tr):
+        """``seed -> Checkpoint`` (or None) for this fit's checkpoint folder."""
+        folder = getattr(self, "_checkpoint", None)
+        if folder is None:
+            return lambda s: None
+        import hashlib
+
+        from lstmkit.core.checkpoint import Checkpoint
+
+        data = hashlib.sha1(b"".join(t.numpy().tobytes() for t in tr)).hexdigest()
+        identity = {"model_class": type(self).__name__, "params": self.model_params(),
+                    "data": data}
+        return lambda s: Checkpoint(folder, s, identity)
+
     def _check_memory(self, c: NetworkConfig) -> None:
         """Refuse, before building it, a network too large to train here."""
         from lstmkit.core.resources import check_memory, recurrent_params
@@ -117,10 +131,11 @@ class NeuralForecaster(Forecaster):
         build = lambda: build_network(self.network_config_)
         if run.kernel == "auto" and fused_step.supports_config(self.network_config_, cfg.loss):
             fused_step.load()  # build / load the C++ step here, once, before any fork
+        ckpt = self._checkpoints(tr)
         done = fit_seeds(self.seed_list, build, lambda net, s, r, on_epoch: train(
-            net, tr, va, cfg, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch, run=r),
-            run, cfg.epochs, auto_threads(build(), run.threads, cfg.batch_size),
-            self.label)
+            net, tr, va, cfg, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch, run=r,
+            checkpoint=ckpt(s)), run, cfg.epochs,
+            auto_threads(build(), run.threads, cfg.batch_size), self.label)
         self._store_seeds(done)
 
     @torch.no_grad()

@@ -45,6 +45,7 @@ def train(
     desc: str = "train",
     on_epoch=None,
     run: ForecastExecution | None = None,
+    checkpoint=None,
 ) -> TrainResult:
     """Train ``model`` in place; returns the history and the kept epoch.
 
@@ -54,7 +55,9 @@ def train(
     stops after ``patience`` epochs without a new best validation loss and the best
     weights are restored. A fixed ``seed`` gives bitwise-identical results on CPU.
     ``on_epoch(row)``, if given, is called with each epoch's history row. ``run``: threads,
-    progress bar and kernel (defaults: :class:`ForecastExecution`).
+    progress bar and kernel (defaults: :class:`ForecastExecution`). ``checkpoint``
+    (:class:`lstmkit.core.checkpoint.Checkpoint`), if given, is written after every epoch and,
+    where it exists, continued from: the resumed run is bitwise the uninterrupted one.
     """
     cfg.validate()
     run = (run or ForecastExecution()).validate()
@@ -71,9 +74,12 @@ def train(
         opt = torch.optim.Adam(params, lr=cfg.lr, fused=True)  # one kernel per step
     log = EpochLog(model, cfg.epochs, progress=run.progress, desc=desc, patience=cfg.patience,
                    restore_best=cfg.patience is not None, on_epoch=on_epoch)
-    first = None  # the first step's loss: the divergence guard's yardstick
+    first, start, stopped = None, 1, False  # first: the divergence guard's yardstick
+    if checkpoint is not None and checkpoint.exists():
+        first, start, stopped = _resume(checkpoint, model, fused, opt if fused is None else
+                                        None, gen, log)
     with torch_threads(auto_threads(model, run.threads, cfg.batch_size)):
-        for epoch in range(1, cfg.epochs + 1):
+        for epoch in range(start, cfg.epochs + 1 if not stopped else start):
             model.train()
             perm = torch.randperm(n, generator=gen)
             total, norms, clipped, steps = 0.0, 0.0, 0, 0
@@ -108,9 +114,47 @@ def train(
             if use_val:
                 row["val_loss"] = evaluate_loss(model, val_xy, cfg.loss)
             log.record(row)
-            if log.stop():
+            stop = log.stop()
+            if checkpoint is not None:
+                _save(checkpoint, epoch, model, fused, opt if fused is None else None, gen, log,
+                      first, stop)
+            if stop:
                 break
     return log.result()
+
+
+def _save(checkpoint, epoch, model, fused, opt, gen, log, first, stopped) -> None:
+    from lstmkit.core.checkpoint import optimizer_tensors, rng_tensors
+
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    tensors |= rng_tensors(gen)
+    best, meta = log.state()
+    tensors |= best
+    if fused is not None:
+        tensors |= {f"fused.m{i}": m for i, m in enumerate(fused.m)}
+        tensors |= {f"fused.v{i}": v for i, v in enumerate(fused.v)}
+        meta["fused_t"] = fused.t
+    else:
+        opt_t, meta["opt"] = optimizer_tensors(opt)
+        tensors |= opt_t
+    checkpoint.save(tensors, {**meta, "epoch": epoch, "first": first, "stopped": stopped})
+
+
+def _resume(checkpoint, model, fused, opt, gen, log):
+    from lstmkit.core.checkpoint import restore_optimizer, restore_rng
+
+    tensors, meta = checkpoint.load()
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    restore_rng(gen, tensors)
+    if fused is not None:
+        for i in range(len(fused.m)):
+            fused.m[i].copy_(tensors[f"fused.m{i}"])
+            fused.v[i].copy_(tensors[f"fused.v{i}"])
+        fused.t = int(meta["fused_t"])
+    else:
+        restore_optimizer(opt, tensors, meta["opt"])
+    log.restore(tensors, meta)
+    return meta["first"], int(meta["epoch"]) + 1, bool(meta["stopped"])
 
 
 def fused_step(model: nn.Module, train_xy: tuple, cfg: TrainConfig, kernel: str = "auto"):

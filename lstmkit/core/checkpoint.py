@@ -1,0 +1,100 @@
+"""Training checkpoints: one file pair per seed, written atomically after every epoch.
+
+A checkpoint holds everything the next epoch depends on, so that a resumed run continues
+bitwise as if it had never stopped: the weights, the optimizer's state (``torch.optim.Adam``'s
+or the fused step's moments), the batch-order generator and torch's global RNG (dropout), the
+epoch, the history and the best epoch's weights. Tensors go to ``seed<S>.safetensors``, the
+rest to ``seed<S>.json``; each is written to a temporary file, fsynced, and renamed, the JSON
+last, so a kill at any moment leaves the previous epoch's checkpoint or the new one, never a
+mixture (the JSON names the epoch its tensors belong to).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+
+from lstmkit.core.errors import expected
+
+
+def _atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    write(tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class Checkpoint:
+    """The checkpoint of one seed in folder ``folder`` (``identity``: what must match to
+    resume, e.g. the model's parameters and a digest of the training data)."""
+
+    def __init__(self, folder: str | os.PathLike, seed: int, identity: dict):
+        self.folder, self.seed, self.identity = Path(folder), int(seed), identity
+        self.path = self.folder / f"seed{self.seed}.ckpt"
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def save(self, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+        from safetensors.torch import save_file
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        flat = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+        text = json.dumps({**meta, "identity": self.identity})
+        _atomic(self.path, lambda p: save_file(flat, str(p), metadata={"lstmkit": text}))
+
+    def load(self) -> tuple[dict[str, torch.Tensor], dict]:
+        from safetensors import safe_open
+
+        try:
+            with safe_open(str(self.path), "pt") as fh:
+                meta = json.loads(fh.metadata()["lstmkit"])
+                tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
+        except Exception as err:  # a damaged file: say so, in one line
+            raise expected("Resume", f"a readable checkpoint '{self.path}'",
+                           f"{type(err).__name__}") from None
+        if meta.get("identity") != self.identity:
+            raise expected("Resume", "the settings of the interrupted run (resume with the "
+                           "same command)", "other parameters or data")
+        return tensors, meta
+
+
+def rng_tensors(gen: torch.Generator) -> dict[str, torch.Tensor]:
+    """The batch-order generator's state and torch's global RNG state (dropout)."""
+    return {"rng.batches": gen.get_state(), "rng.torch": torch.get_rng_state()}
+
+
+def restore_rng(gen: torch.Generator, tensors: dict[str, torch.Tensor]) -> None:
+    gen.set_state(tensors["rng.batches"])
+    torch.set_rng_state(tensors["rng.torch"])
+
+
+def optimizer_tensors(opt: torch.optim.Optimizer) -> tuple[dict, dict]:
+    """``torch.optim`` state as (tensors, JSON-able rest)."""
+    sd = opt.state_dict()
+    tensors, scalars = {}, {}
+    for idx, state in sd["state"].items():
+        for key, value in state.items():
+            if torch.is_tensor(value):
+                tensors[f"opt.{idx}.{key}"] = value
+            else:
+                scalars[f"{idx}.{key}"] = value
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def restore_optimizer(opt: torch.optim.Optimizer, tensors: dict, rest: dict) -> None:
+    state: dict = {}
+    for name, value in tensors.items():
+        if name.startswith("opt."):
+            _, idx, key = name.split(".", 2)
+            state.setdefault(int(idx), {})[key] = value
+    for name, value in rest["scalars"].items():
+        idx, key = name.split(".", 1)
+        state.setdefault(int(idx), {})[key] = value
+    groups = [{**g, "betas": tuple(g["betas"])} if "betas" in g else g
+              for g in rest["param_groups"]]
+    opt.load_state_dict({"state": state, "param_groups": groups})
