@@ -20,8 +20,8 @@ from lstmkit.core.training import (
     EpochLog,
     TrainResult,
     auto_threads,
-    check_step,
     check_weights,
+    guarded_step,
     torch_threads,
 )
 
@@ -100,15 +100,8 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
                 logits = model(x, lens)  # (B, K)
                 loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
                 steps += 1
-                first = float(loss.detach()) if first is None else first
-                check_step(float(loss.detach()), epoch, steps, opt.param_groups[0]["lr"],
-                           first=first)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.clip_norm is not None:
-                    norm = float(nn.utils.clip_grad_norm_(params, cfg.clip_norm, foreach=True))
-                    check_step(0.0, epoch, steps, opt.param_groups[0]["lr"], norm)
-                opt.step()
+                first = guarded_step(loss, opt, params, cfg.clip_norm, epoch, steps, first,
+                                     foreach=True)
                 if sched is not None:
                     sched.step()
                 total += float(loss.detach()) * y.shape[0]

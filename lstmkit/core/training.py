@@ -53,6 +53,23 @@ def check_step(loss: float, epoch: int, step: int, lr: float,
                    "learning rate (lr) or clip the gradients (clip_norm)")
 
 
+def guarded_step(loss, opt, params, clip_norm: float | None, epoch: int, step: int,
+                 first: float | None, foreach: bool | None = None) -> float:
+    """One optimiser step on ``loss`` under the divergence guard (:func:`check_step` on the
+    loss and, when clipping, on the gradient norm); returns the first step's loss."""
+    value = float(loss.detach())
+    first = value if first is None else first
+    lr = opt.param_groups[0]["lr"]
+    check_step(value, epoch, step, lr, first=first)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip_norm is not None:
+        norm = float(nn.utils.clip_grad_norm_(params, clip_norm, foreach=foreach))
+        check_step(value, epoch, step, lr, norm)
+    opt.step()
+    return first
+
+
 def check_weights(model: nn.Module, epoch: int, lr: float) -> None:
     """:class:`Diverged` if any weight of ``model`` is not finite (after an epoch)."""
     for name, p in model.named_parameters():

@@ -21,8 +21,8 @@ from lstmkit.core.errors import expected
 from lstmkit.core.training import (
     EpochLog,
     TrainResult,
-    check_step,
     check_weights,
+    guarded_step,
     torch_threads,
 )
 from lstmkit.text.config import LMTrainConfig
@@ -99,15 +99,7 @@ def train_lm(model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor | 
                 logits, state = model(x, detach(state))  # (B, t, V)
                 loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
                 steps += 1
-                first = float(loss.detach()) if first is None else first
-                check_step(float(loss.detach()), epoch, steps, opt.param_groups[0]["lr"],
-                           first=first)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.clip_norm is not None:
-                    norm = float(nn.utils.clip_grad_norm_(params, cfg.clip_norm))
-                    check_step(0.0, epoch, steps, opt.param_groups[0]["lr"], norm)
-                opt.step()
+                first = guarded_step(loss, opt, params, cfg.clip_norm, epoch, steps, first)
                 total += float(loss.detach()) * y.numel()
                 count += y.numel()
             check_weights(model, epoch, opt.param_groups[0]["lr"])
