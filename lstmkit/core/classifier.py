@@ -18,12 +18,12 @@ from lstmkit.core.aggregate import aggregate
 from lstmkit.core.classifier_training import (
     ClassifyConfig,
     predict_logits,
-    threads_for,
     train_classifier,
 )
 from lstmkit.core.estimator import Estimator
 from lstmkit.core.parallel import fit_seeds
 from lstmkit.core.table import format_table
+from lstmkit.core.training import auto_threads
 
 
 def classification_metrics(y_true, y_pred, n_classes: int) -> dict:
@@ -85,7 +85,7 @@ class NeuralClassifierBase(Estimator):
 
         done = fit_seeds(self.seed_list, build, lambda net, s, r, on_epoch: train_classifier(
             net, train, val, cfg, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch,
-            run=r), run, cfg.epochs, threads_for(build(), cfg, run.threads), self.label)
+            run=r), run, cfg.epochs, auto_threads(n, run.threads, cfg.batch_size), self.label)
         self.networks_, self.histories_ = done.networks, done.histories
         self.train_seconds_, self.best_epochs_ = done.train_seconds, done.best_epochs
         self.fit_seconds_, self.workers_ = done.seconds, done.workers

@@ -98,12 +98,13 @@ def torch_threads(n: int):
         torch.set_num_threads(old)
 
 
-def auto_threads(model: nn.Module, threads: int, batch_size: int) -> int:
+def auto_threads(model: nn.Module | int, threads: int, batch_size: int) -> int:
     """``threads`` if > 0; else 1 thread for small models (measured faster on 2 cores) and
-    torch's default (0) for large ones."""
+    torch's default (0) for large ones. ``model``: the network, or its number of weights
+    (before it is built)."""
     if threads > 0:
         return threads
-    n_params = sum(p.numel() for p in model.parameters())
+    n_params = model if isinstance(model, int) else sum(p.numel() for p in model.parameters())
     return 1 if n_params * batch_size < 50_000_000 else 0
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from lstmkit.core.errors import expected
 
 MAX_SEED = 2**63 - 1  # torch.manual_seed takes up to 2**64 - 1; NumPy's SeedSequence any
@@ -138,12 +140,7 @@ class Check:
 
 
 def _is_number(v) -> bool:
-    try:
-        import numpy as np
-
-        return isinstance(v, (int, float, np.integer, np.floating))
-    except ImportError:  # pragma: no cover
-        return isinstance(v, (int, float))
+    return isinstance(v, (int, float, np.integer, np.floating))
 
 
 def _num(x: float) -> str:

@@ -86,8 +86,9 @@ class NeuralForecaster(Forecaster):
                     "data": data}
         return lambda s: Checkpoint(folder, s, identity)
 
-    def _check_memory(self, c: NetworkConfig) -> None:
-        """Refuse, before building it, a network too large to train here."""
+    def _check_memory(self, c: NetworkConfig) -> int:
+        """Refuse, before building it, a network too large to train here; returns its
+        (estimated) number of weights, per seed."""
         from lstmkit.core.resources import check_memory, recurrent_params
 
         if c.kind == "mlp":
@@ -102,6 +103,7 @@ class NeuralForecaster(Forecaster):
         check_memory(type(self).__name__, n * len(self.seed_list),
                      f"hidden_size {c.hidden_size}, num_layers {c.num_layers}, "
                      f"{len(self.seed_list)} seed(s)")
+        return n
 
     def _tensors(self, w) -> tuple[torch.Tensor, ...]:
         """Training tuple: inputs (X, last observed targets[, Y for teacher forcing]) and
@@ -124,7 +126,7 @@ class NeuralForecaster(Forecaster):
     def _fit_prepared(self, p) -> None:
         self._check_strategy(p.features, p.targets)
         self.network_config_ = self.network_config(len(p.features), len(p.targets))
-        self._check_memory(self.network_config_)
+        n_params = self._check_memory(self.network_config_)
         tr = self._tensors(p.train)
         va = self._tensors(p.val) if p.val is not None else None
         cfg, run = self.train_config(), self.config("execution")
@@ -135,7 +137,7 @@ class NeuralForecaster(Forecaster):
         done = fit_seeds(self.seed_list, build, lambda net, s, r, on_epoch: train(
             net, tr, va, cfg, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch, run=r,
             checkpoint=ckpt(s)), run, cfg.epochs,
-            auto_threads(build(), run.threads, cfg.batch_size), self.label)
+            auto_threads(n_params, run.threads, cfg.batch_size), self.label)
         self._store_seeds(done)
 
     @torch.no_grad()
