@@ -250,3 +250,40 @@ def test_a_built_kernel_loads_without_the_build_tool():
             " assert fused.load() is not None and fused_step.load() is not None;"
             " assert 'torch.utils.cpp_extension' not in sys.modules, 'build tool imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_build_killed_midway_does_not_hang_the_next_fit(tmp_path):
+    # the scenario, end to end: a real first build of the forecaster's kernel is
+    # killed (SIGKILL, the compiler too) while it compiles; the next `lstmkit fit` must not
+    # hang on what the kill left behind: it builds, or gives up at its limit and trains
+    # with torch, and writes its run either way
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "TORCH_EXTENSIONS_DIR": str(tmp_path / "ext"),
+           "LSTMKIT_BUILD_TIMEOUT": "20"}
+    code = ("from lstmkit.forecast import fused_step as f; from lstmkit.nn import fused; "
+            "fused.build_here(fused.kernel_name('lstmkit_forecast_step', [f._SRC], "
+            "(fused.HERE / 'lstm_layer.h',)), [str(f._SRC)])")
+    build = subprocess.Popen([sys.executable, "-c", code], env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list((tmp_path / "ext").glob("*/lock")):
+        time.sleep(0.1)  # torch takes its `lock` as the compile starts
+    assert list((tmp_path / "ext").glob("*/lock")), "the build never started"
+    time.sleep(2)  # now compiling
+    os.killpg(build.pid, signal.SIGKILL)
+    build.wait()
+    assert list((tmp_path / "ext").glob("*/lock")), "the kill left no stale lock to test"
+    t0 = time.monotonic()
+    fit = subprocess.run([sys.executable, "-m", "lstmkit", "fit", "--data", "sine:n=200",
+                          "--epochs", "1", "--seeds", "1", "--quiet", "--out",
+                          str(tmp_path / "run")], env=env, capture_output=True, text=True,
+                         timeout=240)
+    assert fit.returncode == 0, fit.stderr
+    assert (tmp_path / "run" / "model.safetensors").is_file()
+    assert "building the fused C++ kernel lstmkit_forecast_step" in fit.stderr
+    assert time.monotonic() - t0 < 200  # at most the build limit (20 s) past a normal fit
