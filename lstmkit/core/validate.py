@@ -27,7 +27,8 @@ class ParseError(ValueError):
 class Check:
     """What values a setting accepts.
 
-    ``kind``: ``int`` | ``float`` | ``bool`` | ``choice`` | ``str``; ``low`` / ``high`` bound
+    ``kind``: ``int`` | ``float`` | ``bool`` | ``choice`` | ``str`` | ``subset`` (a tuple of
+    distinct ``choices``; comma-separated on the command line); ``low`` / ``high`` bound
     numbers (``low_open`` / ``high_open`` make a bound exclusive); ``choices`` for a choice;
     ``optional``: ``None`` is accepted too (a setting that can be off).
     """
@@ -50,6 +51,8 @@ class Check:
             text = "True or False"
         elif self.kind == "str":
             text = "a text"
+        elif self.kind == "subset":
+            text = "distinct names among " + ", ".join(map(str, self.choices))
         else:
             noun = "an integer" if self.kind == "int" else "a number"
             text = self._range(noun)
@@ -95,6 +98,13 @@ class Check:
             return value in self.choices, value
         if self.kind == "str":
             return isinstance(value, str), value
+        if self.kind == "subset":
+            items = [v.strip() for v in value.split(",") if v.strip()] \
+                if isinstance(value, str) else value
+            if not isinstance(items, (list, tuple)):
+                return False, value
+            return (all(v in self.choices for v in items) and len(set(items)) == len(items),
+                    tuple(items))
         if isinstance(value, bool) or not _is_number(value):
             return False, value
         if self.kind == "int":

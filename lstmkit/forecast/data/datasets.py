@@ -9,6 +9,10 @@ name                    contents
 ``fibonacci``           ``n`` Fibonacci numbers (default 30) in column ``fib``
                         (float64), starting 1, 1, 2, 3, 5, ...
 ``sine``                ``sin(linspace(0, 100, 1000))`` in column ``sine``.
+``m4-weekly``           M4 Weekly (359 series), long format ``unique_id, ds,
+                        y`` with integer ``ds``; ``m4-weekly:part=test``: the
+                        13 values after each series (gzipped copies of the
+                        competition's files, inside the package).
 ======================  =====================================================
 
 Parameters can be given in the name (``"fibonacci:n=40"``, ``"sine:n=500,stop=50"``)
@@ -99,6 +103,25 @@ def sine(n: int = 1000, stop: float = 100.0) -> pd.DataFrame:
     return pd.DataFrame({"sine": np.sin(np.linspace(0.0, float(stop), n))})
 
 
+def m4_weekly(part: str = "train") -> pd.DataFrame:
+    """M4 Weekly in long format; ``ds`` counts 1, 2, ... (the competition gives no dates),
+    and the test part continues each series' count."""
+    from pathlib import Path
+
+    if part not in ("train", "test"):
+        raise expected("Data", "m4-weekly part train or test", repr(part))
+    here = Path(__file__).parent
+    wide = {p: pd.read_csv(here / f"m4_weekly_{p}.csv.gz", index_col=0) for p in ("train", "test")}
+    train_len = wide["train"].notna().sum(axis=1)
+    rows = []
+    for key, row in wide[part].iterrows():
+        y = row.dropna().to_numpy(float)
+        start = 1 if part == "train" else int(train_len[key]) + 1
+        rows.append(pd.DataFrame({"unique_id": key, "ds": np.arange(start, start + len(y)),
+                                  "y": y}))
+    return pd.concat(rows, ignore_index=True)
+
+
 @dataclass(frozen=True)
 class _Dataset:
     description: str
@@ -122,6 +145,9 @@ DATASETS: dict[str, _Dataset] = {
         sine,
         ("n", "stop"),
     ),
+    "m4-weekly": _Dataset(
+        "M4 Weekly: 359 series, long format unique_id, ds, y; m4-weekly:part=test for the "
+        "13 test values of each", m4_weekly, ("part",)),
 }
 
 

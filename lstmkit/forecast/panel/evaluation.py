@@ -1,0 +1,71 @@
+"""Scoring a global forecaster against the baselines, on the same series and steps.
+
+The history is what the model may know; the actuals are the ``horizon`` points that follow
+it in every series: the held-out test points of ``fit``, or a separate test table whose ids
+must be the history's. Every method forecasts from the same history and is scored with
+M4's sMAPE, MASE and OWA (:mod:`.metrics`), overall, per series and per horizon step.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from lstmkit.core.errors import expected
+from lstmkit.forecast.panel.baselines import all_baselines
+from lstmkit.forecast.panel.frame import to_long
+from lstmkit.forecast.panel.metrics import mase_scale, metric_tables
+
+
+def history_and_actuals(model, test_df, data):
+    """(history panel, actuals (S, K), futr_df for the forecast)."""
+    K = model.horizon
+    if data is not None:
+        history = model.read(data)
+    elif getattr(model, "panel_", None) is not None:
+        history = model.panel_
+    else:
+        raise expected("Evaluate", "the history to forecast from (data / --data)", "none")
+    if test_df is None:
+        if data is not None or not getattr(model, "test_", 0):
+            raise expected("Evaluate", "test points: a test table (test_df / --test-data), "
+                           "or a fit that held the last horizon out (test > 0)", "neither")
+        return history.head(K), np.stack(history.tail(K)), None
+    test = model.read(test_df)
+    extra = sorted(set(test.ids) ^ set(history.ids))
+    if extra:
+        raise expected("Evaluate", "the same series in the test table as in the history",
+                       f"'{extra[0]}' in only one of them ({len(extra)} differ)")
+    order = {k: i for i, k in enumerate(test.ids)}
+    rows = [order[k] for k in history.ids]
+    short = [history.ids[j] for j, i in enumerate(rows) if len(test.y[i]) < K]
+    if short:
+        raise expected("Evaluate", f"{K} test points per series", f"fewer in '{short[0]}'")
+    dates = history.future_dates(K)
+    for j, i in enumerate(rows):
+        if not np.array_equal(np.asarray(test.ds[i][:K]), np.asarray(dates[j])):
+            raise expected("Evaluate", "test points that follow the history",
+                           f"series '{history.ids[j]}' starting at {test.ds[i][0]}")
+    actual = np.stack([test.y[i][:K] for i in rows])
+    return history, actual, (test_df if model.columns_.futr else None)
+
+
+def evaluate_panel(model, test_df, data, period: int, statistical: bool, workers) -> dict:
+    history, actual, futr_df = history_and_actuals(model, test_df, data)
+    K = model.horizon
+    t0 = time.perf_counter()
+    forecasts = {model.label: model.forecast_arrays(history, futr_df)}
+    seconds = {model.label: time.perf_counter() - t0}
+    workers = workers if workers is not None else max(1, model.workers or 1)
+    base, secs = all_baselines(history.ids, history.y, K, model.season, period, workers,
+                               statistical)
+    forecasts.update(base)
+    seconds.update(secs)
+    out = metric_tables(actual, forecasts, mase_scale(history.y, period), history.ids)
+    out["seconds"] = seconds
+    out["forecast"] = to_long(history.ids, history.future_dates(K),
+                              {"y": list(actual), **{n: list(f) for n, f in forecasts.items()}},
+                              model.columns_)
+    out["period"] = period
+    return out

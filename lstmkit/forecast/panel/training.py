@@ -1,0 +1,66 @@
+"""The global forecaster's training loop: sampled mini-batches, Adam, cosine schedule.
+
+An epoch is ``steps_per_epoch`` mini-batches of windows drawn by
+:class:`~lstmkit.forecast.panel.windows.WindowSampler` (no epoch enumerates every window:
+100k series x their cut-offs would not fit a run). Every step goes through the divergence
+guard; with validation windows, early stopping keeps the best epoch's weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lstmkit.core.training import EpochLog, TrainResult, check_weights, guarded_step, torch_threads
+from lstmkit.forecast.panel.windows import normalize
+
+LOSSES = {"mse": F.mse_loss, "mae": F.l1_loss, "huber": F.smooth_l1_loss}
+
+
+def batch_tensors(data, series: np.ndarray, y: np.ndarray, hist, futr, kind: str):
+    """Network inputs and target of windows ``y`` (B, L+K) raw."""
+    L = data.L
+    z, _, _ = normalize(y, L, kind)
+    f32 = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32)
+    inputs = (f32(z[:, :L]), f32(hist), f32(futr), f32(data.static[series]),
+              torch.as_tensor(series, dtype=torch.long))
+    return inputs, f32(z[:, L:])
+
+
+def train_global(net, data, val, cfg, seed: int, run, on_epoch=None, desc="global") -> TrainResult:
+    """Train ``net`` in place on windows sampled from ``data``
+    (:class:`~lstmkit.forecast.panel.model.TrainingData`); ``val``: (inputs, target) or None."""
+    from lstmkit.forecast.panel.windows import WindowSampler
+
+    torch.manual_seed(seed)
+    sampler = WindowSampler(data.flat, data.L, data.K, cfg.max_windows, seed)
+    loss_fn = LOSSES[cfg.loss]
+    params = [p for p in net.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=cfg.lr)
+    total = cfg.epochs * cfg.steps_per_epoch
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+    log = EpochLog(net, cfg.epochs, progress=run.progress, desc=desc, patience=cfg.patience,
+                   restore_best=val is not None, on_epoch=on_epoch)
+    first = None
+    with torch_threads(run.threads or 1):
+        for epoch in range(1, cfg.epochs + 1):
+            net.train()
+            seen = 0.0
+            for step in range(1, cfg.steps_per_epoch + 1):
+                series, (y, hist, futr) = sampler.draw(cfg.batch_size)
+                inputs, target = batch_tensors(data, series, y, hist, futr, data.kind)
+                loss = loss_fn(net(*inputs), target)
+                first = guarded_step(loss, opt, params, cfg.clip_norm, epoch, step, first)
+                sched.step()
+                seen += float(loss.detach())
+            row = {"epoch": epoch, "train_loss": seen / cfg.steps_per_epoch}
+            check_weights(net, epoch, cfg.lr)
+            if val is not None:
+                net.eval()
+                with torch.no_grad():
+                    row["val_loss"] = float(loss_fn(net(*val[0]), val[1]))
+            log.record(row)
+            if log.stop():
+                break
+    return log.result()
