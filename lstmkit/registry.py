@@ -17,6 +17,7 @@ MODEL_CLASSES = {  # model_class -> module
     "RNNForecaster": "lstmkit.forecast.neural",
     "MLPForecaster": "lstmkit.forecast.neural",
     "BaselineForecaster": "lstmkit.forecast.neural",
+    "GlobalForecaster": "lstmkit.forecast.panel.model",
     "SequenceClassifier": "lstmkit.classify.classifier",
     "TextClassifier": "lstmkit.text.classifier",
     "LanguageModel": "lstmkit.text.language",

@@ -101,12 +101,14 @@ def test_each_hyperparameter_is_declared_in_one_field():
 
     from lstmkit.core import config as core_config
     from lstmkit.forecast import config as forecast_config
+    from lstmkit.forecast.panel import config as panel_config
     from lstmkit.nn import config as nn_config
     from lstmkit.nn import sequence
     from lstmkit.text import config as text_config
 
     declared: dict[str, list[str]] = {}
-    for module in (core_config, forecast_config, nn_config, sequence, text_config):
+    for module in (core_config, forecast_config, panel_config, nn_config, sequence,
+                   text_config):
         for cls in vars(module).values():
             if isinstance(cls, type) and cls.__module__ == module.__name__ and \
                     hasattr(cls, "__dataclass_fields__"):

@@ -25,13 +25,16 @@ def add_data_args(p, fillna: bool = True) -> None:
 
 def register(sub) -> None:
     from lstmkit.cli.options import add_column_args, add_estimator_groups, add_out_args, option_type
+    from lstmkit.cli.panel import add_panel_args
     from lstmkit.core.validate import parse_count_or_fraction, positive_int
     from lstmkit.forecast.config import NEURAL_FORECASTER as spec
 
     split = option_type(parse_count_or_fraction, "count_or_fraction")
     p = sub.add_parser("fit", help="train a forecaster and write a run directory",
                        description="Train a forecaster (recurrent or MLP) on one multivariate "
-                       "series and report it beside the baselines on the held-out test rows.")
+                       "series, or one global model on many series in long format "
+                       "(unique_id, ds, y), and report it beside the baselines on the held-out "
+                       "test points.")
     add_data_args(p)
     add_column_args(p)
     p.add_argument("--test", type=split, default=0.2, metavar="N|FRAC",
@@ -40,12 +43,14 @@ def register(sub) -> None:
                    help="rows (or a fraction) before the test rows, for early stopping")
     add_estimator_groups(p, spec, ("window", "network"), "window and network")
     p.add_argument("--period", type=option_type(positive_int.parse, "period"), metavar="N",
-                   help="also report a seasonal-naive baseline of this period")
+                   help="also report a seasonal-naive baseline of this period (panels: the "
+                        "period of MASE's scale and Naive2; default --season)")
     add_out_args(p)
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run into the same --out, from its last "
                         "checkpoint (every epoch; the result is bitwise the uninterrupted one)")
-    p.set_defaults(func=fit)
+    add_panel_args(p)
+    p.set_defaults(func=fit, parser=p)
 
     p = sub.add_parser("predict", help="forecast the next horizon steps after the data")
     p.add_argument("--model", required=True, metavar="DIR", help="run directory of a forecaster")
@@ -53,11 +58,19 @@ def register(sub) -> None:
     p.add_argument("--horizon", type=option_type(positive_int.parse, "horizon"), metavar="N",
                    help="steps to forecast (default: the training horizon)")
     p.add_argument("--out", metavar="FILE.csv", help="write the forecast here (default: stdout)")
+    p.add_argument("--futr", metavar="FILE",
+                   help="panels: the future-known covariates of the forecast horizon "
+                        "(unique_id, ds and the --futr-exog columns)")
     p.set_defaults(func=predict)
 
     p = sub.add_parser("evaluate", help="score a saved model on every window of new data")
     p.add_argument("--model", required=True, metavar="DIR", help="run directory of a forecaster")
     add_data_args(p)
+    p.add_argument("--test-data", metavar="FILE|NAME",
+                   help="panels: the points after --data to score the forecast on")
+    p.add_argument("--period", type=option_type(positive_int.parse, "period"), metavar="N",
+                   help="panels: the period of MASE's scale and Naive2 (default: the model's "
+                        "season)")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.set_defaults(func=evaluate)
 
@@ -65,11 +78,11 @@ def register(sub) -> None:
     p.set_defaults(func=datasets)
 
 
-def _load_data(args):
+def _load_data(args, fill: bool = True):
     from lstmkit.forecast.data import fill_missing, load_frame
 
     frame = load_frame(args.data, sep=args.sep, decimal=args.decimal)
-    if getattr(args, "fillna", None):
+    if fill and getattr(args, "fillna", None):
         frame = fill_missing(frame, None, args.fillna)
     return frame
 
@@ -80,12 +93,21 @@ def fit(args) -> int:
     from lstmkit.forecast.compare import Comparison, default_baselines
     from lstmkit.forecast.neural import NeuralForecaster
 
+    from lstmkit.cli import panel
+
     check_out_dir(args.out, args.overwrite)  # refuse before any work
+    frame = _load_data(args, fill=False)
+    if panel.is_panel_run(args, frame):
+        return panel.fit(args, frame)
+    panel.refuse_panel_options(args)
+    if args.fillna:
+        from lstmkit.forecast.data import fill_missing
+
+        frame = fill_missing(frame, None, args.fillna)
     if args.patience and not args.val:
         raise expected("fit", "--val > 0 with --patience (early stopping needs a val split)",
                        f"--val {args.val}")
     model = NeuralForecaster(**estimator_kwargs(args, NeuralForecaster))
-    frame = _load_data(args)
     name = model.label
     models = {name: model, **default_baselines(args.lookback, args.horizon, args.scaler,
                                                args.stride, args.period)}
@@ -120,9 +142,16 @@ def predict(args) -> int:
     from lstmkit.forecast.forecaster import Forecaster
     from lstmkit.registry import load
 
+    from lstmkit.cli import panel
+    from lstmkit.forecast.panel.model import GlobalForecaster
+
     if args.out:
         check_out_file(args.out)  # refuse before any work
-    model = load(args.model, Forecaster)
+    model = load(args.model, (Forecaster, GlobalForecaster))
+    if isinstance(model, GlobalForecaster):
+        return panel.predict(args, model)
+    if args.futr:
+        raise expected("predict", "--futr only with a panel model", "a single-series model")
     frame = _load_data(args)
     forecast = model.predict(frame, horizon=args.horizon)
     if args.out:
@@ -138,7 +167,15 @@ def evaluate(args) -> int:
     from lstmkit.forecast.report import model_row, naive_row, report_table
     from lstmkit.registry import load
 
-    model = load(args.model, Forecaster)
+    from lstmkit.cli import panel
+    from lstmkit.forecast.panel.model import GlobalForecaster
+
+    model = load(args.model, (Forecaster, GlobalForecaster))
+    if isinstance(model, GlobalForecaster):
+        return panel.evaluate(args, model)
+    if args.test_data:
+        raise expected("evaluate", "--test-data only with a panel model",
+                       "a single-series model")
     report = model.evaluate(_load_data(args))
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=True))

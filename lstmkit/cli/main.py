@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # usage errors (2), --help / --version (0)
         return int(stop.code or 0)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what was typed (cli.panel)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -32,9 +32,17 @@ SCALER_KINDS = ("standard", "minmax", "log", "none")  # lstmkit.forecast.data.sc
 
 
 @dataclass
-class WindowConfig:
+class HorizonConfig:
+    """What every forecaster reads and predicts (the global forecaster: only this)."""
+
     lookback: int = param(10, "past steps the model reads (L)", positive_int)
     horizon: int = param(1, "future steps it predicts (K)", positive_int)
+
+
+@dataclass
+class WindowConfig(HorizonConfig):
+    """How one series is cut into windows and scaled."""
+
     stride: int = param(1, "steps between consecutive training windows", positive_int)
     scaler: str = param("standard", "scaling, fitted on the training rows only",
                         choice(*SCALER_KINDS))

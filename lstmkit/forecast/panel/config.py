@@ -15,17 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from lstmkit.core.config import (
-    EarlyStopping,
-    EnsembleConfig,
-    OptimConfig,
-    ParamSpec,
-    SeedExecution,
-    param,
-    shape,
-)
+from lstmkit.core.config import EnsembleConfig, ParamSpec, SeedExecution, param, shape
 from lstmkit.core.validate import Check, choice, nonnegative_int, optional, positive_int
-from lstmkit.forecast.config import LOSSES, WindowConfig
+from lstmkit.forecast.config import HorizonConfig, TrainConfig
 from lstmkit.nn.config import EncoderConfig
 
 NORMALIZATIONS = ("auto", "log", "window")
@@ -67,11 +59,10 @@ class GlobalNetworkConfig(EncoderConfig):
 
 
 @dataclass
-class GlobalTrainConfig(OptimConfig, EarlyStopping):
+class GlobalTrainConfig(TrainConfig):
     """Adam with a cosine learning-rate schedule over ``epochs`` x ``steps_per_epoch``
-    mini-batches of windows sampled from every series."""
+    mini-batches of windows sampled from every series (the loss on normalised values)."""
 
-    loss: str = param("mae", "training loss on the normalised values", choice(*LOSSES))
     steps_per_epoch: int = param(100, "mini-batches per epoch (windows are sampled, not "
                                  "enumerated)", positive_int)
     max_windows: int | None = param(None, "sample training windows only from the last N "
@@ -81,7 +72,7 @@ class GlobalTrainConfig(OptimConfig, EarlyStopping):
 
 # ---------------------------------------------------------------------- the estimator's spec
 GLOBAL_DEFAULTS = {"lookback": 52, "horizon": 13, "epochs": 10, "batch_size": 256, "lr": 2e-3,
-                   "clip_norm": 1.0, "seeds": 2}
-GLOBAL_FORECASTER = ParamSpec({"window": WindowConfig, "panel": PanelConfig,
+                   "clip_norm": 1.0, "loss": "mae", "seeds": 2}
+GLOBAL_FORECASTER = ParamSpec({"window": HorizonConfig, "panel": PanelConfig,
                                "network": GlobalNetworkConfig, "train": GlobalTrainConfig,
                                "ensemble": EnsembleConfig}, SeedExecution, GLOBAL_DEFAULTS)

@@ -56,8 +56,11 @@ def evaluate_panel(model, test_df, data, period: int, statistical: bool, workers
     K = model.horizon
     t0 = time.perf_counter()
     forecasts = {model.label: model.forecast_arrays(history, futr_df)}
-    seconds = {model.label: time.perf_counter() - t0}
-    workers = workers if workers is not None else max(1, model.workers or 1)
+    seconds = {model.label: getattr(model, "fit_seconds_", 0.0) + time.perf_counter() - t0}
+    if workers is None:
+        from lstmkit.core.parallel import available_cores
+
+        workers = model.workers or available_cores()
     base, secs = all_baselines(history.ids, history.y, K, model.season, period, workers,
                                statistical)
     forecasts.update(base)

@@ -1,0 +1,187 @@
+"""Long-format panels from the command line: what ``fit``, ``predict`` and ``evaluate`` do when
+``--data`` has an id or a time column (``unique_id``, ``ds``), or is ``m4-weekly``.
+
+Options the single-series forecaster shares (``--lookback``, ``--hidden-size``, ``--epochs``,
+...) keep their meaning; only those typed on the command line are passed, so the global
+forecaster's own defaults (measured on M4 Weekly) apply to the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lstmkit.core.errors import expected
+
+_UNSET = object()
+
+
+def add_panel_args(p) -> None:
+    """The ``fit`` options of long-format panels (the model's own: ``--season``, ...)."""
+    from lstmkit.cli.options import add_estimator_options
+    from lstmkit.core.validate import columns
+    from lstmkit.forecast.panel.config import GLOBAL_FORECASTER
+
+    g = p.add_argument_group("many series (long format: unique_id, ds, y)")
+    g.add_argument("--id-col", default="unique_id", metavar="COL",
+                   help="the series id column")
+    g.add_argument("--time-col", default="ds", metavar="COL",
+                   help="the timestamp column (dates or integers)")
+    g.add_argument("--futr-exog", type=columns, default=[], metavar="COLS",
+                   help="future-known covariates, comma-separated (given for the horizon too)")
+    g.add_argument("--hist-exog", type=columns, default=[], metavar="COLS",
+                   help="past-only covariates, comma-separated")
+    g.add_argument("--static", type=columns, default=[], metavar="COLS",
+                   help="per-series constant columns, comma-separated")
+    g.add_argument("--static-data", metavar="FILE",
+                   help="a table of the static columns, one row per series id")
+    g.add_argument("--freq", metavar="FREQ",
+                   help="the frequency (pandas alias such as W-SUN, D, MS, h; or an integer "
+                        "step); default: inferred")
+    g.add_argument("--test-data", metavar="FILE|NAME",
+                   help="the test points in a separate long-format table (then --data is all "
+                        "training)")
+    add_estimator_options(g, GLOBAL_FORECASTER, sections=("panel",))
+    add_estimator_options(g, GLOBAL_FORECASTER, sections=("train",),
+                          skip=tuple(f for f in GLOBAL_FORECASTER.names()
+                                     if f not in ("steps_per_epoch", "max_windows")))
+
+
+PANEL_ONLY = ("id_col", "time_col", "futr_exog", "hist_exog", "static", "static_data", "freq",
+              "test_data")
+
+
+def _flags(names) -> str:
+    return ", ".join("--" + n.replace("_", "-") for n in sorted(names))
+
+
+def refuse_panel_options(args) -> None:
+    """A single-series fit given options of long-format panels: say what is missing."""
+    from lstmkit.forecast.panel.config import GLOBAL_FORECASTER
+
+    own = set(PANEL_ONLY) | {n for n, sec in GLOBAL_FORECASTER.names().items()
+                             if sec == "panel" or n in ("steps_per_epoch", "max_windows")}
+    wrong = given_options(args) & own
+    if wrong:
+        raise expected("fit", f"long-format data (a '{args.id_col}' or '{args.time_col}' "
+                       f"column) for {_flags(wrong)}", f"'{args.data}' without them")
+
+
+def is_panel_run(args, frame) -> bool:
+    from lstmkit.forecast.panel.frame import Columns, is_panel
+
+    return is_panel(frame, Columns(args.id_col, args.time_col))
+
+
+def given_options(args) -> set[str]:
+    """The ``dest`` of every option typed on the command line (parsed again over a namespace
+    holding a sentinel, which argparse leaves where nothing was given)."""
+    argv = args.argv
+    tokens = argv[argv.index(args.command) + 1:]
+    parser = args.parser
+    ns = argparse.Namespace(**{a.dest: _UNSET for a in parser._actions
+                               if a.dest != argparse.SUPPRESS})
+    parser.parse_args(tokens, ns)
+    return {k for k, v in vars(ns).items() if v is not _UNSET}
+
+
+def fit(args, frame) -> int:
+    from lstmkit.forecast.panel.model import GlobalForecaster
+
+    from lstmkit.forecast.neural import NeuralForecaster
+
+    given = given_options(args)
+    single = (given & (set(NeuralForecaster._fields) | {"resume", "features"})) \
+        - set(GlobalForecaster._fields)
+    if single:
+        raise expected("fit", "options of the panel forecaster (long-format data; covariates "
+                       "with --futr-exog / --hist-exog / --static)",
+                       f"{_flags(single)}, for one series only")
+    target = args.target or ["y"]
+    if len(target) != 1:
+        raise expected("fit", "one --target column for a long-format panel",
+                       ", ".join(target))
+    kwargs = {k: getattr(args, k) for k in given if k in GlobalForecaster._fields}
+    model = GlobalForecaster(**kwargs)
+    K = model.horizon
+    test = args.test if "test" in given else (0 if args.test_data else K)
+    val = args.val if "val" in given else 0
+    if args.patience and not val:
+        raise expected("fit", "--val > 0 with --patience (early stopping needs a val split)",
+                       "--val 0")
+    if args.test_data and test:
+        raise expected("fit", "--test 0 with --test-data (the test points are in that file)",
+                       f"--test {test}")
+    model.fit(frame, id_col=args.id_col, time_col=args.time_col, target=target[0],
+              futr_exog=args.futr_exog, hist_exog=args.hist_exog, static=args.static,
+              static_df=args.static_data, freq=args.freq, fillna=args.fillna, test=test,
+              val=val)
+    report = model.evaluate(args.test_data, period=args.period) \
+        if (test or args.test_data) else None
+    out = model.save(args.out, overwrite=args.overwrite, extra=writers(model, report))
+    n = len(model.ids_)
+    if report is not None:
+        print(report_table(report, f"{model.label} on {args.data}: {n} series, horizon {K}"))
+    print(f"\nwrote {out}/")
+    return 0
+
+
+def writers(model, report) -> dict:
+    from lstmkit.core.persistence import json_writer
+
+    if report is None:
+        return {}
+    out = {"forecast.csv": lambda p: report["forecast"].to_csv(p, index=False),
+           "metrics.json": json_writer({"overall": report["overall"],
+                                        "seconds": report["seconds"],
+                                        "period": report["period"]}),
+           "metrics_per_series.csv": lambda p: report["per_series"].to_csv(p, index=False),
+           "metrics_per_step.csv": lambda p: report["per_step"].to_csv(p, index=False)}
+
+    def plot(p):
+        from lstmkit.forecast.panel.plots import plot_panel_forecast
+
+        plot_panel_forecast(model, report).savefig(p, dpi=110)
+
+    out["forecast.png"] = plot
+    return out
+
+
+def report_table(report: dict, title: str) -> str:
+    from lstmkit.core.table import format_table
+
+    rows = [[name, f"{m['smape']:.3f}", f"{m['mase']:.3f}", f"{m['owa']:.3f}",
+             f"{report['seconds'].get(name, 0):.1f}"] for name, m in report["overall"].items()]
+    best = min(report["overall"].items(), key=lambda kv: kv[1]["owa"])[0]
+    model = next(iter(report["overall"]))
+    verdict = (f"verdict: {model} is the most accurate (lowest OWA)" if best == model else
+               f"verdict: {model} does NOT beat {best} (OWA {report['overall'][best]['owa']:.3f})")
+    head = ["method", "sMAPE", f"MASE (m={report['period']})", "OWA", "fit+predict s"]
+    return format_table(head, rows, title, "<>>>>") + "\n" + verdict
+
+
+def predict(args, model) -> int:
+    from lstmkit.core.persistence import atomic_write_text
+
+    forecast = model.predict(args.data, futr_df=args.futr)
+    if args.out:
+        atomic_write_text(args.out, forecast.to_csv(index=False))
+        print(f"wrote {args.out}")
+    else:
+        forecast.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def evaluate(args, model) -> int:
+    import json
+
+    if not args.test_data:
+        raise expected("evaluate", "--test-data for a panel model (the points after --data)",
+                       "none")
+    report = model.evaluate(args.test_data, args.data, period=args.period)
+    if args.json:
+        print(json.dumps({k: report[k] for k in ("overall", "seconds", "period")}, indent=2))
+        return 0
+    print(report_table(report, f"{model.label} on {args.test_data}: "
+                               f"{len(report['per_series']) // len(report['overall'])} series"))
+    return 0

@@ -1,0 +1,44 @@
+"""The forecast of a few named series, with dates on the time axis."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstmkit.core.plotting import pyplot
+
+
+def plot_panel_forecast(model, report: dict, n_series: int = 4, context: int = 3):
+    """One panel per series (the first ``n_series`` of the report): the last
+    ``context x horizon`` observed points, the actual test points, the model's forecast and
+    the best baseline's. Returns the figure."""
+    plt = pyplot()
+    fc = report["forecast"]
+    cols = model.columns_
+    names = list(report["overall"])
+    own = names[0]
+    best = min((n for n in names[1:]), key=lambda n: report["overall"][n]["owa"])
+    ids = list(dict.fromkeys(fc[cols.id_col]))[:n_series]
+    history = model.panel_ if getattr(model, "panel_", None) is not None else None
+    fig, axes = plt.subplots(len(ids), 1, figsize=(10, 2.6 * len(ids)), squeeze=False)
+    for ax, key in zip(axes[:, 0], ids, strict=True):
+        part = fc[fc[cols.id_col] == key]
+        if history is not None and key in history.ids:
+            i = history.ids.index(key)
+            first = np.asarray(part[cols.time_col])[0]
+            keep = np.asarray(history.ds[i]) < first
+            n = context * model.horizon
+            ax.plot(np.asarray(history.ds[i])[keep][-n:], history.y[i][keep][-n:],
+                    color="0.4", lw=1.2, label="observed")
+        ax.plot(part[cols.time_col], part["y"], color="black", lw=1.5, label="actual")
+        ax.plot(part[cols.time_col], part[own], color="C0", lw=1.8, label=own)
+        ax.plot(part[cols.time_col], part[best], color="C1", lw=1.2, ls="--", label=best)
+        ax.set_title(f"{key}", fontsize=10, loc="left")
+        ax.set_ylabel(cols.target)
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel(cols.time_col + (" (date)" if model.freq_ is not None and
+                                            not isinstance(model.freq_, int) else ""))
+    axes[0, 0].legend(loc="upper left", fontsize=8, ncols=4, framealpha=0.8)
+    fig.autofmt_xdate() if not isinstance(model.freq_, int) else None
+    fig.suptitle(f"{own} vs {best} (best baseline by OWA)", fontsize=11)
+    fig.subplots_adjust(hspace=0.5)
+    return fig
