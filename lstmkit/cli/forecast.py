@@ -88,12 +88,11 @@ def _load_data(args, fill: bool = True):
 
 
 def fit(args) -> int:
+    from lstmkit.cli import panel
     from lstmkit.cli.options import estimator_kwargs
     from lstmkit.core.persistence import check_out_dir
     from lstmkit.forecast.compare import Comparison, default_baselines
     from lstmkit.forecast.neural import NeuralForecaster
-
-    from lstmkit.cli import panel
 
     check_out_dir(args.out, args.overwrite)  # refuse before any work
     frame = _load_data(args, fill=False)
@@ -138,12 +137,11 @@ def checkpoint_folder(out):
 
 
 def predict(args) -> int:
+    from lstmkit.cli import panel
     from lstmkit.core.persistence import atomic_write_text, check_out_file
     from lstmkit.forecast.forecaster import Forecaster
-    from lstmkit.registry import load
-
-    from lstmkit.cli import panel
     from lstmkit.forecast.panel.model import GlobalForecaster
+    from lstmkit.registry import load
 
     if args.out:
         check_out_file(args.out)  # refuse before any work
@@ -163,12 +161,11 @@ def predict(args) -> int:
 
 
 def evaluate(args) -> int:
+    from lstmkit.cli import panel
     from lstmkit.forecast.forecaster import Forecaster
+    from lstmkit.forecast.panel.model import GlobalForecaster
     from lstmkit.forecast.report import model_row, naive_row, report_table
     from lstmkit.registry import load
-
-    from lstmkit.cli import panel
-    from lstmkit.forecast.panel.model import GlobalForecaster
 
     model = load(args.model, (Forecaster, GlobalForecaster))
     if isinstance(model, GlobalForecaster):

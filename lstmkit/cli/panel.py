@@ -86,9 +86,8 @@ def given_options(args) -> set[str]:
 
 
 def fit(args, frame) -> int:
-    from lstmkit.forecast.panel.model import GlobalForecaster
-
     from lstmkit.forecast.neural import NeuralForecaster
+    from lstmkit.forecast.panel.model import GlobalForecaster
 
     given = given_options(args)
     single = (given & (set(NeuralForecaster._fields) | {"resume", "features"})) \
