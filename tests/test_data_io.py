@@ -29,7 +29,7 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
 
 def test_list_datasets():
     names = [n for n, _ in list_datasets()]
-    assert names == ["gas-furnace", "fibonacci", "sine"]
+    assert names == ["gas-furnace", "fibonacci", "sine", "m4-weekly"]
     assert all(isinstance(d, str) and "\n" not in d and d for _, d in list_datasets())
 
 
@@ -96,7 +96,7 @@ def test_unknown_dataset():
     with pytest.raises(LstmkitError) as err:
         load_frame("foo")
     assert str(err.value) == (
-        "Data: expected a bundled dataset name (gas-furnace, fibonacci, sine) "
+        "Data: expected a bundled dataset name (gas-furnace, fibonacci, sine, m4-weekly) "
         "or an existing file, got 'foo'"
     )
 
@@ -318,3 +318,14 @@ def test_fill_errors(gappy):
         fill_missing(pd.DataFrame({"v": [np.nan, np.nan]}), None, "ffill")
     with pytest.raises(LstmkitError, match=r"numeric values in data column 't'"):
         fill_missing(gappy, ["t"], "ffill")
+
+
+def test_m4_weekly_is_bundled_in_long_format():
+    train, test = load_frame("m4-weekly"), load_frame("m4-weekly:part=test")
+    assert list(train.columns) == ["unique_id", "ds", "y"]
+    assert train.unique_id.nunique() == test.unique_id.nunique() == 359
+    assert (test.groupby("unique_id").size() == 13).all()
+    last = train.groupby("unique_id").ds.max()
+    first = test.groupby("unique_id").ds.min()
+    assert (first == last + 1).all()  # the test points follow each series
+    assert train.groupby("unique_id").size().min() == 80

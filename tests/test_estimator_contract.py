@@ -212,5 +212,6 @@ def test_load_with_a_kind_refuses_another_model(capsys):
     code = main(["predict", "--model", str(here / "classifier-v0.1.0"), "--data",
                  str(here / "series.csv")])
     err = capsys.readouterr().err
-    assert code == 2 and err == (f"error: Model: expected a run directory of a Forecaster, "
-                                 f"got a SequenceClassifier ('{here / 'classifier-v0.1.0'}')\n")
+    assert code == 2 and err == ("error: Model: expected a run directory of a Forecaster or "
+                                 "GlobalForecaster, got a SequenceClassifier "
+                                 f"('{here / 'classifier-v0.1.0'}')\n")

@@ -86,7 +86,10 @@ def given_options(args) -> set[str]:
 
 
 def fit(args, frame) -> int:
+    from lstmkit.forecast.data import load_frame
     from lstmkit.forecast.neural import NeuralForecaster
+    from lstmkit.forecast.panel.evaluation import check_same_series
+    from lstmkit.forecast.panel.frame import Columns, make_panel
     from lstmkit.forecast.panel.model import GlobalForecaster
 
     given = given_options(args)
@@ -111,6 +114,11 @@ def fit(args, frame) -> int:
     if args.test_data and test:
         raise expected("fit", "--test 0 with --test-data (the test points are in that file)",
                        f"--test {test}")
+    cols = Columns(args.id_col, args.time_col, target[0], tuple(args.futr_exog),
+                   tuple(args.hist_exog), tuple(args.static))
+    if args.test_data:  # refuse a test table of other series before training
+        check_same_series(frame, make_panel(load_frame(args.test_data), cols, freq=args.freq,
+                                            fillna=args.fillna), cols)
     model.fit(frame, id_col=args.id_col, time_col=args.time_col, target=target[0],
               futr_exog=args.futr_exog, hist_exog=args.hist_exog, static=args.static,
               static_df=args.static_data, freq=args.freq, fillna=args.fillna, test=test,

@@ -18,6 +18,16 @@ from lstmkit.forecast.panel.frame import to_long
 from lstmkit.forecast.panel.metrics import mase_scale, metric_tables
 
 
+def check_same_series(history, test, cols=None) -> None:
+    """Refuse a test panel whose series are not the history's (``history``: its ids, or a
+    long-format frame with ``cols``)."""
+    ids = set(history[cols.id_col].astype(str)) if cols is not None else set(history)
+    extra = sorted(ids ^ set(test.ids))
+    if extra:
+        raise expected("Evaluate", "the same series in the test table as in the history",
+                       f"'{extra[0]}' in only one of them ({len(extra)} differ)")
+
+
 def history_and_actuals(model, test_df, data):
     """(history panel, actuals (S, K), futr_df for the forecast)."""
     K = model.horizon
@@ -33,10 +43,7 @@ def history_and_actuals(model, test_df, data):
                            "or a fit that held the last horizon out (test > 0)", "neither")
         return history.head(K), np.stack(history.tail(K)), None
     test = model.read(test_df)
-    extra = sorted(set(test.ids) ^ set(history.ids))
-    if extra:
-        raise expected("Evaluate", "the same series in the test table as in the history",
-                       f"'{extra[0]}' in only one of them ({len(extra)} differ)")
+    check_same_series(history.ids, test)
     order = {k: i for i, k in enumerate(test.ids)}
     rows = [order[k] for k in history.ids]
     short = [history.ids[j] for j, i in enumerate(rows) if len(test.y[i]) < K]

@@ -188,26 +188,30 @@ def _frequency(groups, cols: Columns, freq, is_dt):
             raise expected("Panel", "a pandas frequency such as D, W-SUN, MS or h",
                            repr(freq)) from None
     found: dict = {}
+    fallback = None  # a series with gaps: its most common step, if no series says better
     for key, g in groups:
         t = g[cols.time_col]
         if len(t) < 2:
             continue
         if is_dt:
             f = pd.infer_freq(t) if len(t) >= 3 else None
-            if f is None:  # gaps: the most common step
-                f = pd.tseries.frequencies.to_offset(t.diff().dropna().mode().iloc[0])
+            if f is None:
+                fallback = fallback or pd.tseries.frequencies.to_offset(
+                    t.diff().dropna().mode().iloc[0])
+                continue
             f = pd.tseries.frequencies.to_offset(f)
         else:
             f = int(np.diff(t.to_numpy()).min())
         found.setdefault(f.freqstr if is_dt else f, (key, f))
     if len(found) > 1:
         (k1, f1), (k2, f2) = list(found.values())[:2]
-        show = lambda f: f.freqstr if is_dt else f
         raise expected("Panel", "one frequency across series (or --freq)",
-                       f"{show(f1)} in '{k1}' and {show(f2)} in '{k2}'")
-    if not found:
-        return pd.tseries.frequencies.to_offset("D") if is_dt else 1
-    return next(iter(found.values()))[1]
+                       f"{_show(f1)} in '{k1}' and {_show(f2)} in '{k2}'")
+    if found:
+        return next(iter(found.values()))[1]
+    if fallback is not None:
+        return fallback
+    return pd.tseries.frequencies.to_offset("D") if is_dt else 1
 
 
 def _one_series(key, g, cols, step, is_dt, fillna):
