@@ -48,7 +48,7 @@ class GlobalNetworkConfig(EncoderConfig):
     CELLS: ClassVar[tuple[str, ...]] = ("lstm", "gru", "rnn")
 
     # set by fit from the panel (shapes, not hyperparameters)
-    lookback: int = shape(52, "L: steps in a window")
+    lookback: int = shape(65, "L: steps in a window")
     horizon: int = shape(13, "K: steps predicted at once")
     n_hist: int = param(0, "past-only covariates", nonnegative_int, derived=True)
     n_futr: int = param(0, "future-known covariates (calendar included)", nonnegative_int,
@@ -71,7 +71,7 @@ class GlobalTrainConfig(TrainConfig):
 
 
 # ---------------------------------------------------------------------- the estimator's spec
-GLOBAL_DEFAULTS = {"lookback": 52, "horizon": 13, "epochs": 10, "batch_size": 256, "lr": 2e-3,
+GLOBAL_DEFAULTS = {"lookback": 65, "horizon": 13, "epochs": 10, "batch_size": 256, "lr": 2e-3,
                    "clip_norm": 1.0, "loss": "mae", "seeds": 2}
 GLOBAL_FORECASTER = ParamSpec({"window": HorizonConfig, "panel": PanelConfig,
                                "network": GlobalNetworkConfig, "train": GlobalTrainConfig,
