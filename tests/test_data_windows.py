@@ -104,12 +104,15 @@ def test_split_bounds():
     assert split_bounds(10, 0.25) == (slice(0, 7), slice(7, 7), slice(7, 10))  # 2.5 -> 3
     assert split_bounds(100, 20, 0.15) == (slice(0, 65), slice(65, 80), slice(80, 100))
     assert split_bounds(100, "20", "0.1") == (slice(0, 70), slice(70, 80), slice(80, 100))
+    # test=0: a production fit learns from every row (the val rows still precede the end)
+    assert split_bounds(100, 0) == (slice(0, 100), slice(100, 100), slice(100, 100))
+    assert split_bounds(100, 0, 10) == (slice(0, 90), slice(90, 100), slice(100, 100))
 
 
 @pytest.mark.parametrize(
     "test, val, message",
     [
-        (0, 0, r"expected test as a row count \(int >= 1\) or a fraction in \(0, 1\), got 0$"),
+        (-1, 0, r"expected test as a row count \(int >= 0\) or a fraction in \(0, 1\), got -1$"),
         (1.0, 0, r"fraction in \(0, 1\), got 1.0$"),
         (10, -1, r"expected val as a row count \(int >= 0\) or a fraction in \(0, 1\), got -1$"),
         (60, 40, r"fewer test \+ val rows than the 100 rows of the series, got 60 \+ 40$"),
@@ -125,6 +128,8 @@ def test_split_bounds_errors(test, val, message):
 
 def test_min_rows():
     assert min_rows(100, 0, 10, 1) == 111
+    assert min_rows(0, 0, 10, 1) == 11
+    assert min_rows(0, 20, 10, 1) == 31
     assert min_rows(100, 20, 10, 1) == 131
     assert min_rows(0.2, 0, 10, 1) == 53  # round(0.2 * 53) = 11 test rows, 42 train
     assert min_rows(5, 0, 10, 1) is None

@@ -148,3 +148,30 @@ def test_cli_round_trip_with_dates(capsys, tmp_path):
     assert main(["evaluate", "--model", str(run), "--data", str(tmp_path / "train.csv"),
                  "--test-data", str(tmp_path / "test.csv")]) == 0
     assert "OWA" in capsys.readouterr().out
+
+
+def test_a_production_fit_learns_from_every_row_single_series_too(capsys, tmp_path):
+    # --test 0 / test=0: nothing held out, for the global forecaster and the single-series
+    # one alike; predict forecasts after the last row
+    df = synthetic_panel(2)
+    g = GlobalForecaster(**FAST).fit(df, test=0)
+    assert len(g.panel_.y[0]) == 110
+    with pytest.raises(LstmkitError, match="test points"):
+        g.evaluate()
+    single = lstmkit.LSTMForecaster(epochs=2, seeds=1, progress=False, workers=1)
+    single.fit("gas-furnace", target="CO2", test=0)
+    assert single.split_rows_ == [296, 0, 0]
+    assert single.predict("gas-furnace").index[0] == 296
+    out = tmp_path / "run"
+    assert main(["fit", "--data", "gas-furnace", "--target", "CO2", "--test", "0",
+                 "--epochs", "2", "--seeds", "1", "--quiet", "--out", str(out)]) == 0
+    assert "trained on every row" in capsys.readouterr().out
+    assert (out / "model.safetensors").is_file()
+
+
+def test_a_date_column_in_a_plain_table_gets_the_hint(capsys, tmp_path):
+    df = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=40).astype(str),
+                       "sales": np.arange(40.0)})
+    df.to_csv(tmp_path / "d.csv", index=False)
+    assert main(["fit", "--data", str(tmp_path / "d.csv"), "--out", str(tmp_path / "r")]) == 2
+    assert "dates? use --time-col date" in capsys.readouterr().err

@@ -123,7 +123,12 @@ def fit(args) -> int:
         return 130
     extra = comp.writers(main=name)
     out = model.save(args.out, overwrite=args.overwrite, extra=extra)
-    print(comp.table(f"{name} on {args.data}: {comp.reports[name]['n_windows']} test windows"))
+    if comp.reports:
+        print(comp.table(f"{name} on {args.data}: {comp.reports[name]['n_windows']} test "
+                         "windows"))
+    else:
+        print(f"{name} trained on every row of {args.data} (--test 0): nothing held out to "
+              "score; `lstmkit predict` forecasts after the last row")
     print(f"\nwrote {out}/ ({', '.join(['model.safetensors', 'config.json', *extra])})")
     return 0
 

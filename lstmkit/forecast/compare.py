@@ -41,7 +41,8 @@ class Comparison:
             model.fit(frame, target=targets, features=features, test=test, val=val,
                       fillna=fillna, checkpoint=folder, resume=resume and folder is not None)
             self.seconds[name] = time.perf_counter() - t0
-            self.reports[name] = model.evaluate()
+            if model.test_windows_ is not None:  # test=0: a production fit, nothing to score
+                self.reports[name] = model.evaluate()
         return self
 
     # ---------------------------------------------------------------- outputs

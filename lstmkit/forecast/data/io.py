@@ -279,6 +279,14 @@ def _rows_text(rows: np.ndarray) -> str:
     return f"{word} {shown}{more} (0-based)"
 
 
+def _is_date(value) -> bool:
+    try:
+        pd.Timestamp(str(value))
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return not _DECIMAL_COMMA.match(str(value)) and any(c in str(value) for c in "-/:")
+
+
 def _numeric(series: pd.Series, name: str, role: str) -> np.ndarray:
     """``series`` as float64 ``(N,)``; NaN/inf pass through (checked by the caller)."""
     dtype = series.dtype
@@ -287,14 +295,18 @@ def _numeric(series: pd.Series, name: str, role: str) -> np.ndarray:
     ):
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
     if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
-        raise expected("Data", f"numeric values in {role} column '{name}'", f"{dtype} values")
+        raise expected("Data", f"numeric values in {role} column '{name}'", f"{dtype} values "
+                       "(timestamps: name the column ds, or use --time-col / GlobalForecaster, "
+                       "which read dated long-format tables)")
     coerced = pd.to_numeric(series, errors="coerce")
     bad = np.flatnonzero(coerced.isna().to_numpy() & series.notna().to_numpy())
     if bad.size or pd.api.types.is_complex_dtype(coerced.dtype):
         row = int(bad[0]) if bad.size else 0
         value = series.iloc[row]
         hint = ("; decimal commas? use --decimal , (load_frame(..., decimal=','))"
-                if _DECIMAL_COMMA.match(str(value)) else "")
+                if _DECIMAL_COMMA.match(str(value)) else
+                f"; dates? use --time-col {name} (GlobalForecaster(...).fit(df, "
+                f"time_col='{name}'))" if _is_date(value) else "")
         raise expected(
             "Data",
             f"numeric values in {role} column '{name}'",

@@ -108,19 +108,20 @@ def _split_count(name: str, value, n_rows: int, allow_zero: bool) -> int:
 
 
 def _counts(n_rows: int, test, val) -> tuple[int, int]:
-    return _split_count("test", test, n_rows, False), _split_count("val", val, n_rows, True)
+    return _split_count("test", test, n_rows, True), _split_count("val", val, n_rows, True)
 
 
 def split_bounds(n_rows: int, test, val=0) -> tuple[slice, slice, slice]:
     """Chronological ``(train, val, test)`` row slices of a series of ``n_rows`` rows.
 
     ``test`` and ``val`` are row counts (int) or fractions in (0, 1) of the whole series
-    (rounded half up); ``val`` may be 0. Test rows are the last ones, val rows precede them.
-    At least one test row and one training row must remain.
+    (rounded half up); ``test=0`` (a production fit: every row is learned from) and
+    ``val=0`` give empty splits, a fraction that rounds to 0 rows is refused. Test rows are
+    the last ones, val rows precede them. At least one training row must remain.
     """
     n_rows = _positive_int("n_rows", n_rows)
     n_test, n_val = _counts(n_rows, test, val)
-    if n_test == 0:
+    if n_test == 0 and test != 0:
         raise expected("Data", "test to give at least 1 row", f"{test!r} of {n_rows} rows = 0")
     n_train = n_rows - n_test - n_val
     if n_train < 1:
@@ -148,11 +149,12 @@ def min_rows(test, val, lookback: int, horizon: int) -> int | None:
         start = max(start, math.ceil((need - 0.5) / f) - 2)
     if not fractions:
         n_test, n_val = _counts(start, test, val)
-        ok = n_test >= need and (n_val == 0 or n_val >= need)
+        ok = (n_test == 0 or n_test >= need) and (n_val == 0 or n_val >= need)
         return need + n_test + n_val if ok else None
     for n in range(max(start, 1), max(start, 1) + 1_000_000):
         n_test, n_val = _counts(n, test, val)
-        if n_test >= need and (not want_val or n_val >= need) and n - n_test - n_val >= need:
+        if (test == 0 or n_test >= need) and (not want_val or n_val >= need) \
+                and n - n_test - n_val >= need:
             return n
     return None
 
@@ -230,7 +232,7 @@ def prepare(
     frame : DataFrame (or anything :func:`~lstmkit.forecast.data.load_frame` accepts)
     features, targets : column names (a str is one column); may overlap
     lookback, horizon, stride : positive ints
-    test, val : row counts or fractions in (0, 1) of the whole series; val may be 0
+    test, val : row counts or fractions in (0, 1) of the whole series; either may be 0
     scaler : ``standard`` | ``minmax`` | ``log`` | ``none``, for inputs and targets alike
 
     Every non-empty split needs at least ``lookback + horizon`` rows; a shorter series is
@@ -250,7 +252,7 @@ def prepare(
     n_test, n_val = _counts(n, test, val)
     n_train = n - n_test - n_val
     want_val = _split_count("val", val, 10**12, True) > 0
-    if n_test < need or (want_val and n_val < need) or n_train < need:
+    if (test != 0 and n_test < need) or (want_val and n_val < need) or n_train < need:
         if isinstance(test, (int, np.integer)) and 0 < n_test < need:
             raise expected(
                 "Data",
