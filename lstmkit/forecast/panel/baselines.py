@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -77,9 +78,30 @@ def naive2(history: list[np.ndarray], K: int, m: int) -> np.ndarray:
     return np.stack(out)
 
 
+def residual_intervals(history: list[np.ndarray], f: np.ndarray, lag, level: float):
+    """Symmetric intervals around ``f`` (S, K) from each series' in-sample errors of the same
+    rule: step ``h`` uses the ``level`` quantile of ``|x_t - x_{t - lag(h)}|``."""
+    lo, hi = np.empty_like(f), np.empty_like(f)
+    for i, x in enumerate(history):
+        for h in range(f.shape[1]):
+            d = lag(h + 1)
+            e = np.abs(x[d:] - x[:-d]) if len(x) > d else np.abs(np.diff(x))
+            q = np.quantile(e, level / 100) if e.size else 0.0
+            lo[i, h], hi[i, h] = f[i, h] - q, f[i, h] + q
+    return lo, hi
+
+
+def naive_intervals(history, forecasts: dict, m: int, level: float) -> dict:
+    """Residual-quantile intervals of the naive and seasonal naive forecasts."""
+    return {"naive": residual_intervals(history, forecasts["naive"], lambda h: h, level),
+            "seasonal naive": residual_intervals(history, forecasts["seasonal naive"],
+                                                 lambda h: m * math.ceil(h / m), level)}
+
+
 def statsforecast_baselines(ids, history: list[np.ndarray], K: int, m: int,
-                            workers: int = 1) -> tuple[dict, dict]:
-    """AutoETS and AutoTheta forecasts (S, K) and their seconds."""
+                            workers: int = 1, levels=()) -> tuple[dict, dict]:
+    """AutoETS and AutoTheta forecasts (S, K) and their seconds; with ``levels``, also
+    AutoETS's own intervals as ``("AutoETS", level) -> (lo, hi)``."""
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS, AutoTheta
 
@@ -92,22 +114,32 @@ def statsforecast_baselines(ids, history: list[np.ndarray], K: int, m: int,
               "AutoTheta": AutoTheta(season_length=m)}
     for name, model in models.items():
         t0 = time.perf_counter()
-        fc = StatsForecast(models=[model], freq=1, n_jobs=workers).forecast(df=df, h=K)
+        lv = [int(v) if float(v).is_integer() else v for v in levels] \
+            if name == "AutoETS" and levels else None
+        fc = StatsForecast(models=[model], freq=1, n_jobs=workers).forecast(df=df, h=K,
+                                                                           level=lv)
         fc = fc.set_index("unique_id").loc[list(ids)]
         out[name] = fc[name].to_numpy(float).reshape(len(ids), K)
+        for v in lv or ():
+            out[(name, float(v))] = tuple(fc[f"{name}-{k}-{v}"].to_numpy(float).reshape(
+                len(ids), K) for k in ("lo", "hi"))
         seconds[name] = time.perf_counter() - t0
     return out, seconds
 
 
 def all_baselines(ids, history, K: int, season: int, period: int, workers: int = 1,
-                  statistical: bool = True) -> tuple[dict, dict]:
-    """Every baseline's forecasts (name -> (S, K)) and seconds; ``period``: Naive2's."""
+                  statistical: bool = True, levels=()) -> tuple[dict, dict]:
+    """Every baseline's forecasts (name -> (S, K)) and seconds; ``period``: Naive2's;
+    with ``levels``, intervals too: ``(name, level) -> (lo, hi)``."""
     t0 = time.perf_counter()
     out = {"naive": naive(history, K), "seasonal naive": seasonal_naive(history, K, season),
            "naive2": naive2(history, K, period)}
     seconds = dict.fromkeys(out, (time.perf_counter() - t0) / 3)
+    for lv in levels:
+        for name, lohi in naive_intervals(history, out, season, lv).items():
+            out[(name, float(lv))] = lohi
     if statistical:
-        more, secs = statsforecast_baselines(ids, history, K, season, workers)
+        more, secs = statsforecast_baselines(ids, history, K, season, workers, levels)
         out.update(more)
         seconds.update(secs)
     return out, seconds

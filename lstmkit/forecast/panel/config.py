@@ -39,6 +39,10 @@ class PanelConfig:
                             Check("subset", choices=CALENDAR))
     embedding: int = param(0, "size of a learned per-series embedding (0: none)",
                            nonnegative_int)
+    conformal_windows: int = param(0, "rolling-origin refits on the training part whose "
+                                   "forecast errors calibrate the prediction intervals "
+                                   "(split conformal, per horizon step); 0: no intervals",
+                                   nonnegative_int)
 
 
 @dataclass

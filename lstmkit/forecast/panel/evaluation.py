@@ -15,7 +15,7 @@ import numpy as np
 from lstmkit.core.errors import expected
 from lstmkit.forecast.panel.baselines import all_baselines
 from lstmkit.forecast.panel.frame import to_long
-from lstmkit.forecast.panel.metrics import mase_scale, metric_tables
+from lstmkit.forecast.panel.metrics import interval_score, mase_scale, metric_tables
 
 
 def check_same_series(history, test, cols=None) -> None:
@@ -58,24 +58,39 @@ def history_and_actuals(model, test_df, data):
     return history, actual, (test_df if model.columns_.futr else None)
 
 
-def evaluate_panel(model, test_df, data, period: int, statistical: bool, workers) -> dict:
+def evaluate_panel(model, test_df, data, period: int, statistical: bool, workers,
+                   level=()) -> dict:
+    from lstmkit.forecast.panel.intervals import bounds, check_levels
+
+    levels = check_levels(model, level)
     history, actual, futr_df = history_and_actuals(model, test_df, data)
     K = model.horizon
     t0 = time.perf_counter()
-    forecasts = {model.label: model.forecast_arrays(history, futr_df)}
+    f, _, scale = model.forecast_parts(history, futr_df)
+    forecasts = {model.label: f}
+    intervals = {(model.label, lv): bounds(model, f, scale, lv) for lv in levels}
     seconds = {model.label: getattr(model, "fit_seconds_", 0.0) + time.perf_counter() - t0}
     if workers is None:
         from lstmkit.core.parallel import available_cores
 
         workers = model.workers or available_cores()
     base, secs = all_baselines(history.ids, history.y, K, model.season, period, workers,
-                               statistical)
-    forecasts.update(base)
+                               statistical, levels)
+    intervals.update({k: v for k, v in base.items() if isinstance(k, tuple)})
+    forecasts.update({k: v for k, v in base.items() if not isinstance(k, tuple)})
     seconds.update(secs)
-    out = metric_tables(actual, forecasts, mase_scale(history.y, period), history.ids)
+    scale_m = mase_scale(history.y, period)
+    out = metric_tables(actual, forecasts, scale_m, history.ids)
     out["seconds"] = seconds
-    out["forecast"] = to_long(history.ids, history.future_dates(K),
-                              {"y": list(actual), **{n: list(f) for n, f in forecasts.items()}},
-                              model.columns_)
+    out["intervals"] = {}
+    columns = {"y": list(actual), **{n: list(f) for n, f in forecasts.items()}}
+    for (name, lv), (lo, hi) in intervals.items():
+        score = interval_score(actual, lo, hi, scale_m, lv)
+        row = out["intervals"].setdefault(name, {})
+        row.update({f"coverage_{lv:g}": score["coverage"], f"msis_{lv:g}": score["msis"],
+                    f"acd_{lv:g}": score["acd"]})
+        if name == model.label:
+            columns[f"lo_{lv:g}"], columns[f"hi_{lv:g}"] = list(lo), list(hi)
+    out["forecast"] = to_long(history.ids, history.future_dates(K), columns, model.columns_)
     out["period"] = period
     return out

@@ -61,3 +61,15 @@ def metric_tables(actual, forecasts: dict[str, np.ndarray], scale, ids) -> dict:
                                         "smape": s["step_smape"], "mase": s["step_mase"]})
                           for name, s in scores.items()], ignore_index=True)
     return {"overall": overall, "per_series": per_series, "per_step": per_step}
+
+
+def interval_score(actual, lo, hi, scale, level: float) -> dict:
+    """M4's interval scores of ``[lo, hi]`` (S, K) at ``level`` percent: coverage, MSIS
+    (width plus ``2/alpha`` times the miss, scaled like MASE, averaged over series) and ACD
+    (``|coverage - level|``); ``step_coverage`` (K,)."""
+    alpha = 1 - level / 100
+    pen = (hi - lo) + (2 / alpha) * ((lo - actual) * (actual < lo) + (actual - hi) * (actual > hi))
+    inside = (actual >= lo) & (actual <= hi)
+    cov = float(inside.mean())
+    return {"coverage": cov, "msis": float(np.mean(pen.mean(axis=1) / scale)),
+            "acd": abs(cov - level / 100), "step_coverage": inside.mean(axis=0)}

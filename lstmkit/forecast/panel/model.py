@@ -80,20 +80,25 @@ class GlobalForecaster(Estimator):
         series for :meth:`evaluate` (default ``horizon``; 0 trains on everything). ``val``:
         points before them for early stopping (0: a fixed number of epochs).
         """
-        from lstmkit.core.parallel import fit_seeds
-        from lstmkit.forecast.panel.network import GlobalNetwork
-        from lstmkit.forecast.panel.training import train_global
-
-        K, L = self.horizon, self.lookback
+        K = self.horizon
         test = K if test is None else int(test)
         if test not in (0, K):
             raise expected("GlobalForecaster", f"test 0 or the horizon ({K}): one forecast "
-                           "origin per series", test)
+                           "origin per series (more: backtest)", test)
         if val and val < K:
             raise expected("GlobalForecaster", f"val 0 or at least the horizon ({K})", val)
         cols = Columns(id_col, time_col, target, tuple(futr_exog), tuple(hist_exog),
                        tuple(static))
         panel = self.read(data, columns=cols, freq=freq, fillna=fillna, static_df=static_df)
+        return self.fit_panel(panel, test=test, val=val)
+
+    def fit_panel(self, panel: Panel, *, test: int = 0, val: int = 0):
+        """Fit on a :class:`~lstmkit.forecast.panel.frame.Panel` (what :meth:`fit` reads)."""
+        from lstmkit.core.parallel import fit_seeds
+        from lstmkit.forecast.panel.network import GlobalNetwork
+        from lstmkit.forecast.panel.training import train_global
+
+        K, L, cols = self.horizon, self.lookback, panel.columns
         panel.check_length(L + K + test + val, f"lookback {L} + horizon {K}"
                            + (f" + test {test}" if test else "") + (f" + val {val}" if val else ""))
         self.columns_, self.freq_ = cols, panel.freq
@@ -124,6 +129,11 @@ class GlobalForecaster(Estimator):
         self.networks_, self.histories_ = done.networks, done.histories
         self.train_seconds_, self.fit_seconds_ = done.train_seconds, done.seconds
         self.best_epochs_ = done.best_epochs
+        self.calibration_ = None
+        if self.conformal_windows:
+            from lstmkit.forecast.panel.intervals import calibrate
+
+            self.calibration_ = calibrate(self, train_panel)
         return self
 
     def _scaled_futr(self, futr: np.ndarray, ds: np.ndarray) -> np.ndarray:
@@ -183,9 +193,14 @@ class GlobalForecaster(Estimator):
             out.append(fv[rows])
         return out
 
-    @torch.no_grad()
     def forecast_arrays(self, panel: Panel, futr_df=None) -> np.ndarray:
         """(S, K) median forecast of the ensemble after the end of each series."""
+        return self.forecast_parts(panel, futr_df)[0]
+
+    @torch.no_grad()
+    def forecast_parts(self, panel: Panel, futr_df=None):
+        """The median forecast (S, K) and each window's last value and scale (S,), which
+        the conformal intervals are built on (:mod:`.intervals`)."""
         self._check_fitted("predict")
         L, K = self.lookback, self.horizon
         panel.check_length(L, f"lookback {L}")
@@ -207,40 +222,74 @@ class GlobalForecaster(Estimator):
         inputs = (f32(z), f32(hist), f32(futr), f32(static), torch.as_tensor(series))
         outs = [denormalize(net.eval()(*inputs).double().numpy(), last, scale, kind)
                 for net in self.networks_]
-        return np.median(np.stack(outs), axis=0)
+        return np.median(np.stack(outs), axis=0), last, scale
 
-    def predict(self, data=None, futr_df=None) -> pd.DataFrame:
+    def predict(self, data=None, futr_df=None, level=()) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after each series of ``data`` (default: the whole
-        fitted panel) as long format ``unique_id, ds, forecast``. ``futr_df``: the
+        fitted panel) as long format ``unique_id, ds, forecast`` (+ ``lo_<l>, hi_<l>`` for
+        each interval ``level`` in percent: needs ``conformal_windows``). ``futr_df``: the
         future-known covariates of those steps (or future rows of ``data``)."""
+        from lstmkit.forecast.panel.intervals import bounds, check_levels
         if data is None and getattr(self, "panel_", None) is None:
             raise expected("Predict", "data: the history to forecast from", "none (a loaded "
                            "model keeps no data)")
+        levels = check_levels(self, level)
         panel = self.panel_ if data is None else self.read(data)
-        f = self.forecast_arrays(panel, futr_df)
-        cols = self.columns_
-        return to_long(panel.ids, panel.future_dates(self.horizon), {"forecast": list(f)},
-                       cols)
+        f, _, scale = self.forecast_parts(panel, futr_df)
+        out = {"forecast": list(f)}
+        for lv in levels:
+            lo, hi = bounds(self, f, scale, lv)
+            out[f"lo_{lv:g}"], out[f"hi_{lv:g}"] = list(lo), list(hi)
+        return to_long(panel.ids, panel.future_dates(self.horizon), out, self.columns_)
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(self, test_df=None, data=None, *, period: int | None = None,
-                 statistical: bool = True, workers: int | None = None) -> dict:
+                 statistical: bool = True, workers: int | None = None, level=()) -> dict:
         """Score the forecast after ``data`` (default: the fitted panel's training part)
         against ``test_df`` (default: the held-out test points) beside the baselines:
         ``overall`` (method -> sMAPE, MASE, OWA), ``per_series``, ``per_step``,
         ``forecast`` (long format) and ``seconds``. ``period``: MASE's and Naive2's season
-        (default ``season``); ``statistical=False`` skips AutoETS and AutoTheta."""
+        (default ``season``); ``statistical=False`` skips AutoETS and AutoTheta; ``level``
+        (percent): intervals too, scored in ``intervals`` (coverage, MSIS, ACD) beside the
+        naive, seasonal naive and AutoETS intervals."""
         from lstmkit.forecast.panel.evaluation import evaluate_panel
 
         self._check_fitted("evaluate")
         return evaluate_panel(self, test_df, data, period or self.season, statistical,
-                              workers)
+                              workers, level)
+
+    def backtest(self, data=None, *, n_windows: int = 3, step: int | None = None,
+                 refit: bool = True, level=()) -> pd.DataFrame:
+        """Rolling-origin evaluation: ``n_windows`` cut-offs ``step`` points apart (default
+        ``horizon``), the newest ``horizon`` points before the end; returns the long table
+        ``unique_id, cutoff, ds, y, forecast[, lo_l, hi_l]``. ``refit``: each fold trains
+        its own model on its history only (else one model, trained before the oldest
+        cut-off, forecasts every fold at once). ``data``: default the fitted panel."""
+        from lstmkit.core.validate import positive_int
+        from lstmkit.forecast.panel.intervals import backtest_folds, backtest_table
+
+        n_windows = positive_int("Backtest", "n_windows", n_windows)
+        step = positive_int("Backtest", "step", self.horizon if step is None else step)
+        levels = [float(v) for v in ([level] if isinstance(level, (int, float)) else level)]
+        for lv in levels:
+            if not 0 < lv < 100:
+                raise expected("Intervals", "levels in (0, 100)", repr(lv))
+        if levels and not self.conformal_windows:
+            raise expected("Backtest", "conformal_windows >= 1 for intervals", 0)
+        if data is None and getattr(self, "panel_", None) is None:
+            raise expected("Backtest", "data (a loaded model keeps none)", "none")
+        panel = self.panel_ if data is None else self.read(data)
+        folds = backtest_folds(self, panel, n_windows, step, refit, calibrated=bool(levels))
+        return backtest_table(self, panel, folds, levels)
 
     # ------------------------------------------------------------------ persistence
     def _state_tensors(self) -> dict:
         from lstmkit.core.persistence import seed_tensors
 
-        return seed_tensors(self.seed_list, self.networks_)
+        out = seed_tensors(self.seed_list, self.networks_)
+        if getattr(self, "calibration_", None) is not None:
+            out["conformal.errors"] = torch.as_tensor(self.calibration_)  # (W·S, K)
+        return out
 
     def _fitted_config(self) -> dict:
         return {"network": asdict(self.network_config_),
@@ -269,5 +318,7 @@ class GlobalForecaster(Estimator):
             CovariateScaler(**sc[k]) for k in ("hist", "futr", "static"))
         self.network_config_ = from_dict(GlobalNetworkConfig, config["network"])
         self.histories_ = config.get("histories", [])
+        errors = tensors.pop("conformal.errors", None)
+        self.calibration_ = None if errors is None else errors.double().numpy()
         self.networks_ = load_seed_networks(lambda: GlobalNetwork(self.network_config_),
                                             [int(v) for v in config["seeds"]], tensors)

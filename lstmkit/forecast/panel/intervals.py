@@ -1,0 +1,141 @@
+"""Rolling-origin backtests, and conformal prediction intervals calibrated on them.
+
+**Backtest.** ``W`` cut-offs, ``step`` points apart, the newest ``horizon`` points before
+the end of each series: at each, the model forecasts the next ``horizon`` points from the
+history before it. With ``refit`` each fold trains its own copy of the model on that
+history only (so no fold sees its own test points: covariate scalers and normalisation
+included); without, one model trained before the oldest cut-off forecasts every fold in one
+batched pass.
+
+**Conformal intervals** (split conformal, per horizon step). A fit with
+``conformal_windows = W`` backtests itself with refit on its training part (``W`` folds,
+``step = horizon``) and keeps each forecast's error in the units the network works in — the
+log ratio ``log(y / f)`` for log-normalised windows, ``(y - f) / s`` for scaled ones — so
+errors of series of any level are exchangeable. The interval at level ``l`` is the forecast
+moved by the ``ceil((n + 1) l) / n`` quantile of the ``n`` absolute errors of its step:
+``f·exp(±q)`` or ``f ± s·q``. With exchangeable errors it covers at least ``l`` of new points.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.core.errors import expected
+
+
+# ---------------------------------------------------------------------- conformal
+def check_levels(model, level) -> list[float]:
+    """Interval levels in percent, checked (and that the model can give them)."""
+    levels = [level] if isinstance(level, (int, float)) else list(level or ())
+    for lv in levels:
+        if isinstance(lv, bool) or not isinstance(lv, (int, float)) or not 0 < lv < 100:
+            raise expected("Intervals", "levels in (0, 100)", repr(lv))
+    if len(set(levels)) != len(levels):
+        raise expected("Intervals", "distinct levels", repr(levels))
+    if levels and getattr(model, "calibration_", None) is None:
+        raise expected("Intervals", "a model fitted with conformal_windows >= 1 "
+                       "(--conformal-windows N) for intervals", "a model without calibration")
+    for lv in levels:
+        n = model.calibration_.shape[0]
+        need = math.ceil(1 / (1 - lv / 100) - 1)
+        if n < need:
+            raise expected("Intervals", f"at least {need} calibration errors per step for "
+                           f"level {lv:g} (more series or conformal_windows)", n)
+    return [float(lv) for lv in levels]
+
+
+def errors(kind: str, actual: np.ndarray, f: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Forecast errors in the network's units (see the module doc), (S, K)."""
+    if kind == "log":
+        return np.log(np.maximum(actual, 1e-300) / f)
+    return (actual - f) / scale[:, None]
+
+
+def quantiles(calibration: np.ndarray, level: float) -> np.ndarray:
+    """The conformal quantile of the absolute errors per horizon step, (K,)."""
+    n = calibration.shape[0]
+    p = min(1.0, math.ceil((n + 1) * level / 100) / n)
+    return np.quantile(np.abs(calibration), p, axis=0, method="higher")
+
+
+def bounds(model, f: np.ndarray, scale: np.ndarray, level: float):
+    """(lo, hi) of the interval at ``level`` around forecasts ``f`` (S, K)."""
+    q = quantiles(model.calibration_, level)[None]  # (1, K)
+    if model.kind_ == "log":
+        return f * np.exp(-q), f * np.exp(q)
+    return f - scale[:, None] * q, f + scale[:, None] * q
+
+
+def calibrate(model, panel) -> np.ndarray:
+    """A backtest with refit of ``model``'s settings on ``panel``: the errors (W·S, K)."""
+    folds = backtest_folds(model, panel, model.conformal_windows, model.horizon, refit=True)
+    return np.concatenate([errors(model.kind_, a, f, s) for _, _, a, f, s, _ in folds])
+
+
+# ---------------------------------------------------------------------- backtests
+def _copy(model, calibrated: bool = False):
+    """An unfitted model with ``model``'s settings (calibrating itself only if asked)."""
+    keep = model.conformal_windows if calibrated else 0
+    return type(model)(**{**model.get_params(), "conformal_windows": keep, "progress": False})
+
+
+def check_windows(panel, n_windows: int, step: int, model) -> None:
+    need = model.lookback + model.horizon + step * (n_windows - 1) + model.horizon
+    shortest = int(np.argmin(panel.lengths))
+    if panel.lengths[shortest] < need:
+        most = (panel.lengths[shortest] - model.lookback - 2 * model.horizon) // step + 1
+        raise expected("Backtest", f"n_windows x step within every series (lookback "
+                       f"{model.lookback} + horizon {model.horizon} to train, then the "
+                       f"folds): at most {max(most, 0)} windows of step {step}",
+                       f"{n_windows} windows; shortest series '{panel.ids[shortest]}' has "
+                       f"{panel.lengths[shortest]} points")
+
+
+def backtest_folds(model, panel, n_windows: int, step: int, refit: bool,
+                   calibrated: bool = False):
+    """``[(offset, history, actual (S, K), forecast (S, K), scale (S,), fold model)]``,
+    oldest first; ``offset``: the points after each cut-off. ``calibrated``: each fold's
+    model calibrates its intervals on its own history (``conformal_windows`` more fits)."""
+    K = model.horizon
+    check_windows(panel, n_windows, step, model)
+    offsets = [K + step * (n_windows - 1 - w) for w in range(n_windows)]
+    actual = lambda off: np.stack([y[len(y) - off: len(y) - off + K] for y in panel.y])
+    if not refit:
+        fitted = _copy(model, calibrated).fit_panel(panel.head(offsets[0]))
+        histories = [panel.head(off) for off in offsets]
+        merged = replace(histories[0], **{k: sum((getattr(h, k) for h in histories), [])
+                                          for k in ("ids", "y", "ds", "futr", "hist", "future")},
+                         static=np.vstack([h.static for h in histories]))
+        f, _, scale = fitted.forecast_parts(merged)  # every fold in one pass
+        S = len(panel.ids)
+        return [(off, histories[w], actual(off), f[w * S:(w + 1) * S],
+                 scale[w * S:(w + 1) * S], fitted) for w, off in enumerate(offsets)]
+    out = []
+    for off in offsets:
+        history = panel.head(off)
+        fitted = _copy(model, calibrated).fit_panel(history)
+        f, _, scale = fitted.forecast_parts(history)
+        out.append((off, history, actual(off), f, scale, fitted))
+    return out
+
+
+def backtest_table(model, panel, folds, levels=()) -> pd.DataFrame:
+    """The long table ``unique_id, cutoff, ds, y, forecast[, lo_l, hi_l]`` of ``folds``."""
+    from lstmkit.forecast.panel.frame import to_long
+
+    cols = model.columns_
+    parts = []
+    for _, history, actual, f, scale, fitted in folds:
+        values = {"y": list(actual), "forecast": list(f)}
+        for lv in levels:
+            lo, hi = bounds(fitted, f, scale, lv)
+            values[f"lo_{lv:g}"], values[f"hi_{lv:g}"] = list(lo), list(hi)
+        part = to_long(history.ids, history.future_dates(model.horizon), values, cols)
+        cut = [d[-1] for d in history.ds]
+        part.insert(1, "cutoff", np.repeat(np.asarray(cut), model.horizon))
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
