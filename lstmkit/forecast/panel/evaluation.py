@@ -66,9 +66,9 @@ def evaluate_panel(model, test_df, data, period: int, statistical: bool, workers
     history, actual, futr_df = history_and_actuals(model, test_df, data)
     K = model.horizon
     t0 = time.perf_counter()
-    f, _, scale = model.forecast_parts(history, futr_df)
+    f = model.forecast_arrays(history, futr_df)
     forecasts = {model.label: f}
-    intervals = {(model.label, lv): bounds(model, f, scale, lv) for lv in levels}
+    intervals = {(model.label, lv): bounds(model, f, history, lv) for lv in levels}
     seconds = {model.label: getattr(model, "fit_seconds_", 0.0) + time.perf_counter() - t0}
     if workers is None:
         from lstmkit.core.parallel import available_cores

@@ -72,6 +72,13 @@ class Panel:
         return replace(self, y=cut(self.y), ds=cut(self.ds), futr=cut(self.futr),
                        hist=cut(self.hist), future=future)
 
+    def subset(self, keep) -> Panel:
+        """The panel of series ``keep`` (indices)."""
+        pick = lambda arrs: [arrs[i] for i in keep]
+        return replace(self, ids=pick(self.ids), y=pick(self.y), ds=pick(self.ds),
+                       futr=pick(self.futr), hist=pick(self.hist), static=self.static[list(keep)],
+                       future=pick(self.future) if self.future else [])
+
     def tail(self, n_back: int) -> list[np.ndarray]:
         """The last ``n_back`` target points of every series."""
         return [a[len(a) - n_back:] for a in self.y]

@@ -10,10 +10,13 @@ batched pass.
 **Conformal intervals** (split conformal, per horizon step). A fit with
 ``conformal_windows = W`` backtests itself with refit on its training part (``W`` folds,
 ``step = horizon``) and keeps each forecast's error in the units the network works in — the
-log ratio ``log(y / f)`` for log-normalised windows, ``(y - f) / s`` for scaled ones — so
-errors of series of any level are exchangeable. The interval at level ``l`` is the forecast
-moved by the ``ceil((n + 1) l) / n`` quantile of the ``n`` absolute errors of its step:
-``f·exp(±q)`` or ``f ± s·q``. With exchangeable errors it covers at least ``l`` of new points.
+log ratio ``log(y / f)`` for log-normalised windows, ``y - f`` for scaled ones — divided by
+the series' spread (the mean absolute one-step change of its last ``lookback`` values in
+those units), so errors of series
+of any level and volatility are exchangeable (normalised conformal scores). The interval at
+level ``l`` is the forecast moved by the ``ceil((n + 1) l) / n`` quantile ``q`` of the ``n``
+absolute scores of its step, times the series' spread ``d``: ``f·exp(±q d)`` or
+``f ± q d``. With exchangeable scores it covers at least ``l`` of new points.
 """
 
 from __future__ import annotations
@@ -48,11 +51,23 @@ def check_levels(model, level) -> list[float]:
     return [float(lv) for lv in levels]
 
 
-def errors(kind: str, actual: np.ndarray, f: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Forecast errors in the network's units (see the module doc), (S, K)."""
+def spread(kind: str, panel, points: int | None = None) -> np.ndarray:
+    """(S,) each series' mean absolute one-step change over its last ``points`` (None: all)
+    values, in the network's units (logs for log-normalised windows)."""
+    out = []
+    for y in panel.y:
+        v = y[-points:] if points else y
+        v = np.log(np.maximum(v, 1e-300)) if kind == "log" else v
+        d = float(np.abs(np.diff(v)).mean()) if len(v) > 1 else 0.0
+        out.append(d if d > 1e-12 else 1.0)
+    return np.asarray(out)
+
+
+def errors(kind: str, actual: np.ndarray, f: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """Forecast errors in the network's units divided by the series' spread, (S, K)."""
     if kind == "log":
-        return np.log(np.maximum(actual, 1e-300) / f)
-    return (actual - f) / scale[:, None]
+        return np.log(np.maximum(actual, 1e-300) / f) / spread[:, None]
+    return (actual - f) / spread[:, None]
 
 
 def quantiles(calibration: np.ndarray, level: float) -> np.ndarray:
@@ -62,18 +77,31 @@ def quantiles(calibration: np.ndarray, level: float) -> np.ndarray:
     return np.quantile(np.abs(calibration), p, axis=0, method="higher")
 
 
-def bounds(model, f: np.ndarray, scale: np.ndarray, level: float):
-    """(lo, hi) of the interval at ``level`` around forecasts ``f`` (S, K)."""
-    q = quantiles(model.calibration_, level)[None]  # (1, K)
+def bounds(model, f: np.ndarray, history, level: float):
+    """(lo, hi) of the interval at ``level`` around the forecasts ``f`` (S, K) made after
+    the series of ``history``."""
+    q = quantiles(model.calibration_, level)[None] * spread(model.kind_, history,
+                                                            model.lookback)[:, None]
     if model.kind_ == "log":
         return f * np.exp(-q), f * np.exp(q)
-    return f - scale[:, None] * q, f + scale[:, None] * q
+    return f - q, f + q
 
 
 def calibrate(model, panel) -> np.ndarray:
-    """A backtest with refit of ``model``'s settings on ``panel``: the errors (W·S, K)."""
-    folds = backtest_folds(model, panel, model.conformal_windows, model.horizon, refit=True)
-    return np.concatenate([errors(model.kind_, a, f, s) for _, _, a, f, s, _ in folds])
+    """A backtest with refit of ``model``'s settings on ``panel``: the errors (n, K). A fold
+    leaves out the series too short for it (their errors are pooled with the others')."""
+    folds = []
+    K, W = model.horizon, model.conformal_windows
+    for w in range(W):
+        off = K * (W - w)
+        keep = np.flatnonzero(panel.lengths >= model.lookback + K + off)
+        if keep.size == 0:
+            raise expected("Intervals", f"series of at least {model.lookback + K + off} "
+                           f"points for {W} calibration windows (lower conformal_windows)",
+                           f"none (longest {int(panel.lengths.max())})")
+        folds += backtest_folds(model, panel.subset(keep), 1, K, refit=True, offset=off)
+    return np.concatenate([errors(model.kind_, a, f, spread(model.kind_, h, model.lookback))
+                           for _, h, a, f, _ in folds])
 
 
 # ---------------------------------------------------------------------- backtests
@@ -96,13 +124,17 @@ def check_windows(panel, n_windows: int, step: int, model) -> None:
 
 
 def backtest_folds(model, panel, n_windows: int, step: int, refit: bool,
-                   calibrated: bool = False):
-    """``[(offset, history, actual (S, K), forecast (S, K), scale (S,), fold model)]``,
-    oldest first; ``offset``: the points after each cut-off. ``calibrated``: each fold's
-    model calibrates its intervals on its own history (``conformal_windows`` more fits)."""
+                   calibrated: bool = False, offset: int | None = None):
+    """``[(offset, history, actual (S, K), forecast (S, K), fold model)]``,
+    oldest first; ``offset``: the points after each cut-off (given: one fold there).
+    ``calibrated``: each fold's model calibrates its intervals on its own history
+    (``conformal_windows`` more fits)."""
     K = model.horizon
-    check_windows(panel, n_windows, step, model)
-    offsets = [K + step * (n_windows - 1 - w) for w in range(n_windows)]
+    if offset is None:
+        check_windows(panel, n_windows, step, model)
+        offsets = [K + step * (n_windows - 1 - w) for w in range(n_windows)]
+    else:
+        offsets = [offset]
     actual = lambda off: np.stack([y[len(y) - off: len(y) - off + K] for y in panel.y])
     if not refit:
         fitted = _copy(model, calibrated).fit_panel(panel.head(offsets[0]))
@@ -110,16 +142,15 @@ def backtest_folds(model, panel, n_windows: int, step: int, refit: bool,
         merged = replace(histories[0], **{k: sum((getattr(h, k) for h in histories), [])
                                           for k in ("ids", "y", "ds", "futr", "hist", "future")},
                          static=np.vstack([h.static for h in histories]))
-        f, _, scale = fitted.forecast_parts(merged)  # every fold in one pass
+        f = fitted.forecast_arrays(merged)  # every fold in one pass
         S = len(panel.ids)
-        return [(off, histories[w], actual(off), f[w * S:(w + 1) * S],
-                 scale[w * S:(w + 1) * S], fitted) for w, off in enumerate(offsets)]
+        return [(off, histories[w], actual(off), f[w * S:(w + 1) * S], fitted)
+                for w, off in enumerate(offsets)]
     out = []
     for off in offsets:
         history = panel.head(off)
         fitted = _copy(model, calibrated).fit_panel(history)
-        f, _, scale = fitted.forecast_parts(history)
-        out.append((off, history, actual(off), f, scale, fitted))
+        out.append((off, history, actual(off), fitted.forecast_arrays(history), fitted))
     return out
 
 
@@ -129,10 +160,10 @@ def backtest_table(model, panel, folds, levels=()) -> pd.DataFrame:
 
     cols = model.columns_
     parts = []
-    for _, history, actual, f, scale, fitted in folds:
+    for _, history, actual, f, fitted in folds:
         values = {"y": list(actual), "forecast": list(f)}
         for lv in levels:
-            lo, hi = bounds(fitted, f, scale, lv)
+            lo, hi = bounds(fitted, f, history, lv)
             values[f"lo_{lv:g}"], values[f"hi_{lv:g}"] = list(lo), list(hi)
         part = to_long(history.ids, history.future_dates(model.horizon), values, cols)
         cut = [d[-1] for d in history.ds]

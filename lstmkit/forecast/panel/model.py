@@ -235,10 +235,10 @@ class GlobalForecaster(Estimator):
                            "model keeps no data)")
         levels = check_levels(self, level)
         panel = self.panel_ if data is None else self.read(data)
-        f, _, scale = self.forecast_parts(panel, futr_df)
+        f = self.forecast_arrays(panel, futr_df)
         out = {"forecast": list(f)}
         for lv in levels:
-            lo, hi = bounds(self, f, scale, lv)
+            lo, hi = bounds(self, f, panel, lv)
             out[f"lo_{lv:g}"], out[f"hi_{lv:g}"] = list(lo), list(hi)
         return to_long(panel.ids, panel.future_dates(self.horizon), out, self.columns_)
 
