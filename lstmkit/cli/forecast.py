@@ -10,22 +10,15 @@ from lstmkit.core.errors import expected
 ORDER = 10
 
 
-def add_data_args(p, fillna: bool = True) -> None:
-    p.add_argument("--data", required=True, metavar="NAME|PATH",
-                   help="bundled dataset (see `lstmkit datasets`) or a CSV/Parquet file")
-    if fillna:
-        p.add_argument("--fillna", choices=["ffill", "interpolate", "drop"],
-                       help="repair NaN/inf in the used columns (default: refuse them)")
-    p.add_argument("--sep", metavar="CHAR",
-                   help="field separator of a text file (default: sniffed)")
-    p.add_argument("--decimal", choices=[".", ","],
-                   help="decimal mark of a text file (default: '.', or ',' for the ';' + "
-                        "decimal-comma convention of Brazilian spreadsheets)")
-
-
 def register(sub) -> None:
-    from lstmkit.cli.options import add_column_args, add_estimator_groups, add_out_args, option_type
-    from lstmkit.cli.panel import add_panel_args
+    from lstmkit.cli.options import (
+        add_column_args,
+        add_data_args,
+        add_estimator_groups,
+        add_out_args,
+        option_type,
+    )
+    from lstmkit.cli.panel import add_panel_args, levels_arg
     from lstmkit.core.validate import parse_count_or_fraction, positive_int
     from lstmkit.forecast.config import NEURAL_FORECASTER as spec
 
@@ -61,6 +54,9 @@ def register(sub) -> None:
     p.add_argument("--futr", metavar="FILE",
                    help="panels: the future-known covariates of the forecast horizon "
                         "(unique_id, ds and the --futr-exog columns)")
+    p.add_argument("--level", type=levels_arg, default=[], metavar="L,L",
+                   help="panels: prediction intervals at these levels in percent (lo_L, hi_L "
+                        "columns; the model needs --conformal-windows)")
     p.set_defaults(func=predict)
 
     p = sub.add_parser("evaluate", help="score a saved model on every window of new data")
@@ -71,6 +67,8 @@ def register(sub) -> None:
     p.add_argument("--period", type=option_type(positive_int.parse, "period"), metavar="N",
                    help="panels: the period of MASE's scale and Naive2 (default: the model's "
                         "season)")
+    p.add_argument("--level", type=levels_arg, default=[], metavar="L,L",
+                   help="panels: also score prediction intervals at these levels in percent")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.set_defaults(func=evaluate)
 
@@ -153,8 +151,9 @@ def predict(args) -> int:
     model = load(args.model, (Forecaster, GlobalForecaster))
     if isinstance(model, GlobalForecaster):
         return panel.predict(args, model)
-    if args.futr:
-        raise expected("predict", "--futr only with a panel model", "a single-series model")
+    if args.futr or args.level:
+        raise expected("predict", "--futr and --level only with a panel model",
+                       "a single-series model")
     frame = _load_data(args)
     forecast = model.predict(frame, horizon=args.horizon)
     if args.out:
@@ -175,8 +174,8 @@ def evaluate(args) -> int:
     model = load(args.model, (Forecaster, GlobalForecaster))
     if isinstance(model, GlobalForecaster):
         return panel.evaluate(args, model)
-    if args.test_data:
-        raise expected("evaluate", "--test-data only with a panel model",
+    if args.test_data or args.level:
+        raise expected("evaluate", "--test-data and --level only with a panel model",
                        "a single-series model")
     report = model.evaluate(_load_data(args))
     if args.json:

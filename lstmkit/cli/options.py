@@ -125,3 +125,16 @@ def add_out_args(parser, what: str = "run directory to write", **kw) -> None:
     """``--out DIR`` and ``--overwrite``."""
     parser.add_argument("--out", metavar="DIR", help=what, **({"required": True} | kw))
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+
+
+def add_data_args(p, fillna: bool = True) -> None:
+    p.add_argument("--data", required=True, metavar="NAME|PATH",
+                   help="bundled dataset (see `lstmkit datasets`) or a CSV/Parquet file")
+    if fillna:
+        p.add_argument("--fillna", choices=["ffill", "interpolate", "drop"],
+                       help="repair NaN/inf in the used columns (default: refuse them)")
+    p.add_argument("--sep", metavar="CHAR",
+                   help="field separator of a text file (default: sniffed)")
+    p.add_argument("--decimal", choices=[".", ","],
+                   help="decimal mark of a text file (default: '.', or ',' for the ';' + "
+                        "decimal-comma convention of Brazilian spreadsheets)")

@@ -41,6 +41,9 @@ def add_panel_args(p) -> None:
     g.add_argument("--test-data", metavar="FILE|NAME",
                    help="the test points in a separate long-format table (then --data is all "
                         "training)")
+    g.add_argument("--level", type=levels_arg, default=[], metavar="L,L",
+                   help="also score prediction intervals at these levels, in percent "
+                        "(needs --conformal-windows)")
     add_estimator_options(g, GLOBAL_FORECASTER, sections=("panel",))
     add_estimator_options(g, GLOBAL_FORECASTER, sections=("train",),
                           skip=tuple(f for f in GLOBAL_FORECASTER.names()
@@ -48,7 +51,7 @@ def add_panel_args(p) -> None:
 
 
 PANEL_ONLY = ("id_col", "time_col", "futr_exog", "hist_exog", "static", "static_data", "freq",
-              "test_data")
+              "test_data", "level")
 
 
 def _flags(names) -> str:
@@ -123,7 +126,9 @@ def fit(args, frame) -> int:
               futr_exog=args.futr_exog, hist_exog=args.hist_exog, static=args.static,
               static_df=args.static_data, freq=args.freq, fillna=args.fillna, test=test,
               val=val)
-    report = model.evaluate(args.test_data, period=args.period) \
+    if args.level and not model.conformal_windows:
+        raise expected("fit", "--conformal-windows >= 1 with --level", "0")
+    report = model.evaluate(args.test_data, period=args.period, level=args.level) \
         if (test or args.test_data) else None
     out = model.save(args.out, overwrite=args.overwrite, extra=writers(model, report))
     n = len(model.ids_)
@@ -140,6 +145,7 @@ def writers(model, report) -> dict:
         return {}
     out = {"forecast.csv": lambda p: report["forecast"].to_csv(p, index=False),
            "metrics.json": json_writer({"overall": report["overall"],
+                                        "intervals": report["intervals"],
                                         "seconds": report["seconds"],
                                         "period": report["period"]}),
            "metrics_per_series.csv": lambda p: report["per_series"].to_csv(p, index=False),
@@ -163,14 +169,20 @@ def report_table(report: dict, title: str) -> str:
     model = next(iter(report["overall"]))
     verdict = (f"verdict: {model} is the most accurate (lowest OWA)" if best == model else
                f"verdict: {model} does NOT beat {best} (OWA {report['overall'][best]['owa']:.3f})")
-    head = ["method", "sMAPE", f"MASE (m={report['period']})", "OWA", "fit+predict s"]
-    return format_table(head, rows, title, "<>>>>") + "\n" + verdict
+    head = ["method", "sMAPE", f"MASE (m={report.get('period', '?')})", "OWA", "fit+predict s"]
+    text = format_table(head, rows, title, "<>>>>") + "\n" + verdict
+    if report.get("intervals"):
+        names = list(next(iter(report["intervals"].values())))
+        rows = [[name, *(f"{m[k]:.3f}" for k in names)]
+                for name, m in report["intervals"].items()]
+        text += "\n\n" + format_table(["intervals", *names], rows, "", "<" + ">" * len(names))
+    return text
 
 
 def predict(args, model) -> int:
     from lstmkit.core.persistence import atomic_write_text
 
-    forecast = model.predict(args.data, futr_df=args.futr)
+    forecast = model.predict(args.data, futr_df=args.futr, level=args.level)
     if args.out:
         atomic_write_text(args.out, forecast.to_csv(index=False))
         print(f"wrote {args.out}")
@@ -185,10 +197,110 @@ def evaluate(args, model) -> int:
     if not args.test_data:
         raise expected("evaluate", "--test-data for a panel model (the points after --data)",
                        "none")
-    report = model.evaluate(args.test_data, args.data, period=args.period)
+    report = model.evaluate(args.test_data, args.data, period=args.period, level=args.level)
     if args.json:
-        print(json.dumps({k: report[k] for k in ("overall", "seconds", "period")}, indent=2))
+        print(json.dumps({k: report[k] for k in ("overall", "intervals", "seconds", "period")},
+                         indent=2))
         return 0
     print(report_table(report, f"{model.label} on {args.test_data}: "
                                f"{len(report['per_series']) // len(report['overall'])} series"))
+    return 0
+
+
+ORDER = 11
+
+
+def register(sub) -> None:
+    """``lstmkit backtest``: rolling-origin evaluation of the global forecaster."""
+    from lstmkit.cli.options import add_data_args, add_estimator_groups, add_out_args, option_type
+    from lstmkit.core.validate import columns, positive_int
+    from lstmkit.forecast.panel.config import GLOBAL_FORECASTER
+
+    count = option_type(positive_int.parse, "positive_int")
+    p = sub.add_parser("backtest", help="rolling-origin backtest of the global forecaster",
+                       description="Forecast the horizon after each of --n-windows cut-offs "
+                       "(--step apart, the newest one horizon before the end of each series), "
+                       "refitting on each fold's history only (or one model, --no-refit), "
+                       "and score every fold beside naive, seasonal naive and Naive2.")
+    add_data_args(p)
+    g = p.add_argument_group("columns (long format)")
+    g.add_argument("--id-col", default="unique_id", metavar="COL", help="the series id column")
+    g.add_argument("--time-col", default="ds", metavar="COL", help="the timestamp column")
+    g.add_argument("--target", default="y", metavar="COL", help="the target column")
+    g.add_argument("--futr-exog", type=columns, default=[], metavar="COLS",
+                   help="future-known covariates, comma-separated")
+    g.add_argument("--hist-exog", type=columns, default=[], metavar="COLS",
+                   help="past-only covariates, comma-separated")
+    g.add_argument("--static", type=columns, default=[], metavar="COLS",
+                   help="per-series constant columns, comma-separated")
+    g.add_argument("--freq", metavar="FREQ", help="the frequency (default: inferred)")
+    g = p.add_argument_group("backtest")
+    g.add_argument("--n-windows", type=count, default=3, metavar="K", help="cut-offs")
+    g.add_argument("--step", type=count, metavar="S",
+                   help="points between cut-offs (default: the horizon)")
+    g.add_argument("--refit", action=argparse.BooleanOptionalAction, default=True,
+                   help="train a model per fold on its history (--no-refit: one model "
+                        "trained before the oldest cut-off forecasts every fold at once)")
+    g.add_argument("--level", type=levels_arg, default=[], metavar="L,L",
+                   help="interval levels in percent (needs --conformal-windows)")
+    g.add_argument("--period", type=count, metavar="N",
+                   help="the period of MASE's scale and Naive2 (default --season)")
+    add_estimator_groups(p, GLOBAL_FORECASTER, ("window", "panel", "network"), "model")
+    add_out_args(p)
+    p.set_defaults(func=backtest)
+
+
+def levels_arg(text: str) -> list[float]:
+    """``80,95`` -> [80.0, 95.0], each in (0, 100), distinct."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected levels in (0, 100) such as 80,95, got "
+                                         f"{text!r}") from None
+    if not values or any(not 0 < v < 100 for v in values) or len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(f"expected distinct levels in (0, 100) such as 80,95, "
+                                         f"got {text!r}")
+    return values
+
+
+def backtest(args) -> int:
+    from lstmkit.cli.options import estimator_kwargs
+    from lstmkit.core.persistence import check_out_dir, json_writer, write_run_dir
+    from lstmkit.forecast.data import load_frame
+    from lstmkit.forecast.panel.evaluation import backtest_report
+    from lstmkit.forecast.panel.frame import Columns, make_panel
+    from lstmkit.forecast.panel.intervals import backtest_folds, backtest_table
+    from lstmkit.forecast.panel.model import GlobalForecaster
+
+    check_out_dir(args.out, args.overwrite)
+    model = GlobalForecaster(**estimator_kwargs(args, GlobalForecaster))
+    if args.level and not model.conformal_windows:
+        raise expected("backtest", "--conformal-windows >= 1 with --level", "0")
+    cols = Columns(args.id_col, args.time_col, args.target, tuple(args.futr_exog),
+                   tuple(args.hist_exog), tuple(args.static))
+    frame = load_frame(args.data, sep=args.sep, decimal=args.decimal)
+    panel = make_panel(frame, cols, freq=args.freq, fillna=args.fillna)
+    step = args.step or model.horizon
+    folds = backtest_folds(model, panel, args.n_windows, step, args.refit,
+                           calibrated=bool(args.level))
+    model.columns_ = cols
+    table = backtest_table(model, panel, folds, args.level)
+    report = backtest_report(model, folds, args.period or model.season)
+    report["seconds"], report["period"] = {}, args.period or model.season
+    print(report_table(report, f"{model.label} backtest on {args.data}: {len(panel.ids)} "
+                               f"series, {args.n_windows} folds of horizon {model.horizon}, "
+                               f"step {step}, {'refit' if args.refit else 'no refit'}"))
+
+    def plot(p):
+        from lstmkit.forecast.panel.plots import plot_error_by_step
+
+        plot_error_by_step(report["per_step"]).savefig(p, dpi=110)
+
+    out = write_run_dir(args.out, {
+        "backtest.csv": lambda p: table.to_csv(p, index=False),
+        "metrics.json": json_writer({"overall": report["overall"],
+                                     "per_fold": report["per_fold"]}),
+        "metrics_per_step.csv": lambda p: report["per_step"].to_csv(p, index=False),
+        "error_by_step.png": plot}, overwrite=args.overwrite)
+    print(f"\nwrote {out}/")
     return 0

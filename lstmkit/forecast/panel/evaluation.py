@@ -94,3 +94,29 @@ def evaluate_panel(model, test_df, data, period: int, statistical: bool, workers
     out["forecast"] = to_long(history.ids, history.future_dates(K), columns, model.columns_)
     out["period"] = period
     return out
+
+
+def backtest_report(model, folds, period: int) -> dict:
+    """Metrics of a backtest's folds beside naive, seasonal naive and Naive2 forecasting
+    from the same histories: ``overall`` (pooled over folds), ``per_fold`` (fold -> method
+    -> metrics), ``per_step`` (pooled)."""
+    from lstmkit.forecast.panel.baselines import naive, naive2, seasonal_naive
+
+    K = model.horizon
+    pooled: dict[str, list] = {}
+    actual, scales, ids, per_fold = [], [], [], {}
+    for w, (_, history, a, f, _) in enumerate(folds, start=1):
+        fc = {model.label: f, "naive": naive(history.y, K),
+              "seasonal naive": seasonal_naive(history.y, K, model.season),
+              "naive2": naive2(history.y, K, period)}
+        scale = mase_scale(history.y, period)
+        per_fold[w] = metric_tables(a, fc, scale, history.ids)["overall"]
+        for name, v in fc.items():
+            pooled.setdefault(name, []).append(v)
+        actual.append(a)
+        scales.append(scale)
+        ids += list(history.ids)
+    out = metric_tables(np.vstack(actual), {n: np.vstack(v) for n, v in pooled.items()},
+                        np.concatenate(scales), ids)
+    out["per_fold"] = per_fold
+    return out

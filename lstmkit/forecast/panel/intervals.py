@@ -71,10 +71,11 @@ def errors(kind: str, actual: np.ndarray, f: np.ndarray, spread: np.ndarray) -> 
 
 
 def quantiles(calibration: np.ndarray, level: float) -> np.ndarray:
-    """The conformal quantile of the absolute errors per horizon step, (K,)."""
+    """The conformal quantile of the absolute errors per horizon step, (K,): the
+    ``ceil((n + 1) level)``-th smallest of the ``n`` (the largest when that exceeds n)."""
     n = calibration.shape[0]
-    p = min(1.0, math.ceil((n + 1) * level / 100) / n)
-    return np.quantile(np.abs(calibration), p, axis=0, method="higher")
+    k = min(n, math.ceil((n + 1) * level / 100 - 1e-9))  # the k-th smallest, 1-based
+    return np.sort(np.abs(calibration), axis=0)[k - 1]
 
 
 def bounds(model, f: np.ndarray, history, level: float):

@@ -42,3 +42,19 @@ def plot_panel_forecast(model, report: dict, n_series: int = 4, context: int = 3
     fig.suptitle(f"{own} vs {best} (best baseline by OWA)", fontsize=11)
     fig.subplots_adjust(hspace=0.5)
     return fig
+
+
+def plot_error_by_step(per_step):
+    """sMAPE and MASE by horizon step, one line per method."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, metric in zip(axes, ("smape", "mase"), strict=True):
+        for name, g in per_step.groupby("method", sort=False):
+            ax.plot(g["step"], g[metric], marker="o", ms=3, label=name)
+        ax.set_xlabel("horizon step")
+        ax.set_ylabel(metric.replace("smape", "sMAPE").replace("mase", "MASE"))
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("error by horizon step (pooled over folds)", fontsize=11)
+    fig.subplots_adjust(wspace=0.3, bottom=0.15)
+    return fig
