@@ -31,7 +31,7 @@ PUBLISHED = {"Naive (published)": (26.36, 0.001), "ETS (published)": (20.39, 0.0
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--windows", type=int, default=2, help="conformal_windows (default 2)")
+    ap.add_argument("--windows", type=int, default=3, help="conformal_windows (default 3)")
     ap.add_argument("--forecast", metavar="FILE.csv", help="write lstmkit's forecast here")
     args = ap.parse_args()
     model = GlobalForecaster(13, season=52, conformal_windows=args.windows, progress=False)

@@ -279,6 +279,8 @@ def backtest(args) -> int:
     cols = Columns(args.id_col, args.time_col, args.target, tuple(args.futr_exog),
                    tuple(args.hist_exog), tuple(args.static))
     frame = load_frame(args.data, sep=args.sep, decimal=args.decimal)
+    if not is_panel_run(args, frame):  # one plain series: its rows are its time steps
+        frame = frame.assign(**{cols.time_col: range(len(frame))})
     panel = make_panel(frame, cols, freq=args.freq, fillna=args.fillna)
     step = args.step or model.horizon
     folds = backtest_folds(model, panel, args.n_windows, step, args.refit,

@@ -29,6 +29,12 @@ def plot_panel_forecast(model, report: dict, n_series: int = 4, context: int = 3
             n = context * model.horizon
             ax.plot(np.asarray(history.ds[i])[keep][-n:], history.y[i][keep][-n:],
                     color="0.4", lw=1.2, label="observed")
+        levels = sorted((float(c[3:]) for c in part.columns if c.startswith("lo_")),
+                        reverse=True)
+        for j, lv in enumerate(levels):  # the fan: widest first, lighter
+            ax.fill_between(part[cols.time_col], part[f"lo_{lv:g}"], part[f"hi_{lv:g}"],
+                            color="C0", alpha=0.15 + 0.15 * j, lw=0,
+                            label=f"{lv:g}% interval")
         ax.plot(part[cols.time_col], part["y"], color="black", lw=1.5, label="actual")
         ax.plot(part[cols.time_col], part[own], color="C0", lw=1.8, label=own)
         ax.plot(part[cols.time_col], part[best], color="C1", lw=1.2, ls="--", label=best)
