@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from lstmkit.core.errors import expected
 
@@ -283,12 +284,14 @@ def backtest(args) -> int:
         frame = frame.assign(**{cols.time_col: range(len(frame))})
     panel = make_panel(frame, cols, freq=args.freq, fillna=args.fillna)
     step = args.step or model.horizon
+    t0 = time.perf_counter()
     folds = backtest_folds(model, panel, args.n_windows, step, args.refit,
                            calibrated=bool(args.level))
+    seconds = time.perf_counter() - t0
     model.columns_ = cols
     table = backtest_table(model, panel, folds, args.level)
     report = backtest_report(model, folds, args.period or model.season)
-    report["seconds"], report["period"] = {}, args.period or model.season
+    report["seconds"], report["period"] = {model.label: seconds}, args.period or model.season
     print(report_table(report, f"{model.label} backtest on {args.data}: {len(panel.ids)} "
                                f"series, {args.n_windows} folds of horizon {model.horizon}, "
                                f"step {step}, {'refit' if args.refit else 'no refit'}"))

@@ -43,7 +43,9 @@ def plot_panel_forecast(model, report: dict, n_series: int = 4, context: int = 3
         ax.grid(alpha=0.3)
     axes[-1, 0].set_xlabel(cols.time_col + (" (date)" if model.freq_ is not None and
                                             not isinstance(model.freq_, int) else ""))
-    axes[0, 0].legend(loc="upper left", fontsize=8, ncols=4, framealpha=0.8)
+    handles, labels = axes[0, 0].get_legend_handles_labels()  # above the panels, off the data
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.965), ncols=6,
+               fontsize=8, frameon=False)
     fig.autofmt_xdate() if not isinstance(model.freq_, int) else None
     fig.suptitle(f"{own} vs {best} (best baseline by OWA)", fontsize=11)
     fig.subplots_adjust(hspace=0.5)
