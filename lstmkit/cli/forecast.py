@@ -139,21 +139,31 @@ def checkpoint_folder(out):
     return out.absolute().parent / f".{out.name}.checkpoint"
 
 
-def predict(args) -> int:
-    from lstmkit.cli import panel
-    from lstmkit.core.persistence import atomic_write_text, check_out_file
+def _load_model(args, command: str, panel_only: tuple[str, ...]):
+    """The forecaster of ``--model`` (single-series or panel); the panel-only options are
+    refused for a single-series one."""
     from lstmkit.forecast.forecaster import Forecaster
     from lstmkit.forecast.panel.model import GlobalForecaster
     from lstmkit.registry import load
 
+    model = load(args.model, (Forecaster, GlobalForecaster))
+    given = [o for o in panel_only if getattr(args, o)]
+    if isinstance(model, Forecaster) and given:
+        flags = " and ".join("--" + o.replace("_", "-") for o in given)
+        raise expected(command, f"{flags} only with a panel model", "a single-series model")
+    return model
+
+
+def predict(args) -> int:
+    from lstmkit.cli import panel
+    from lstmkit.core.persistence import atomic_write_text, check_out_file
+    from lstmkit.forecast.forecaster import Forecaster
+
     if args.out:
         check_out_file(args.out)  # refuse before any work
-    model = load(args.model, (Forecaster, GlobalForecaster))
-    if isinstance(model, GlobalForecaster):
+    model = _load_model(args, "predict", ("futr", "level"))
+    if not isinstance(model, Forecaster):
         return panel.predict(args, model)
-    if args.futr or args.level:
-        raise expected("predict", "--futr and --level only with a panel model",
-                       "a single-series model")
     frame = _load_data(args)
     forecast = model.predict(frame, horizon=args.horizon)
     if args.out:
@@ -167,16 +177,11 @@ def predict(args) -> int:
 def evaluate(args) -> int:
     from lstmkit.cli import panel
     from lstmkit.forecast.forecaster import Forecaster
-    from lstmkit.forecast.panel.model import GlobalForecaster
     from lstmkit.forecast.report import model_row, naive_row, report_table
-    from lstmkit.registry import load
 
-    model = load(args.model, (Forecaster, GlobalForecaster))
-    if isinstance(model, GlobalForecaster):
+    model = _load_model(args, "evaluate", ("test_data", "level"))
+    if not isinstance(model, Forecaster):
         return panel.evaluate(args, model)
-    if args.test_data or args.level:
-        raise expected("evaluate", "--test-data and --level only with a panel model",
-                       "a single-series model")
     report = model.evaluate(_load_data(args))
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=True))

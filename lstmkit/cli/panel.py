@@ -17,13 +17,10 @@ from lstmkit.core.errors import expected
 _UNSET = object()
 
 
-def add_panel_args(p) -> None:
-    """The ``fit`` options of long-format panels (the model's own: ``--season``, ...)."""
-    from lstmkit.cli.options import add_estimator_options
+def add_column_options(g) -> None:
+    """Which columns are the id, the time and the covariates (``fit`` and ``backtest``)."""
     from lstmkit.core.validate import columns
-    from lstmkit.forecast.panel.config import GLOBAL_FORECASTER
 
-    g = p.add_argument_group("many series (long format: unique_id, ds, y)")
     g.add_argument("--id-col", default="unique_id", metavar="COL",
                    help="the series id column")
     g.add_argument("--time-col", default="ds", metavar="COL",
@@ -34,11 +31,20 @@ def add_panel_args(p) -> None:
                    help="past-only covariates, comma-separated")
     g.add_argument("--static", type=columns, default=[], metavar="COLS",
                    help="per-series constant columns, comma-separated")
-    g.add_argument("--static-data", metavar="FILE",
-                   help="a table of the static columns, one row per series id")
     g.add_argument("--freq", metavar="FREQ",
                    help="the frequency (pandas alias such as W-SUN, D, MS, h; or an integer "
                         "step); default: inferred")
+
+
+def add_panel_args(p) -> None:
+    """The ``fit`` options of long-format panels (the model's own: ``--season``, ...)."""
+    from lstmkit.cli.options import add_estimator_options
+    from lstmkit.forecast.panel.config import GLOBAL_FORECASTER
+
+    g = p.add_argument_group("many series (long format: unique_id, ds, y)")
+    add_column_options(g)
+    g.add_argument("--static-data", metavar="FILE",
+                   help="a table of the static columns, one row per series id")
     g.add_argument("--test-data", metavar="FILE|NAME",
                    help="the test points in a separate long-format table (then --data is all "
                         "training)")
@@ -214,7 +220,7 @@ ORDER = 11
 def register(sub) -> None:
     """``lstmkit backtest``: rolling-origin evaluation of the global forecaster."""
     from lstmkit.cli.options import add_data_args, add_estimator_groups, add_out_args, option_type
-    from lstmkit.core.validate import columns, positive_int
+    from lstmkit.core.validate import positive_int
     from lstmkit.forecast.panel.config import GLOBAL_FORECASTER
 
     count = option_type(positive_int.parse, "positive_int")
@@ -225,16 +231,8 @@ def register(sub) -> None:
                        "and score every fold beside naive, seasonal naive and Naive2.")
     add_data_args(p)
     g = p.add_argument_group("columns (long format)")
-    g.add_argument("--id-col", default="unique_id", metavar="COL", help="the series id column")
-    g.add_argument("--time-col", default="ds", metavar="COL", help="the timestamp column")
     g.add_argument("--target", default="y", metavar="COL", help="the target column")
-    g.add_argument("--futr-exog", type=columns, default=[], metavar="COLS",
-                   help="future-known covariates, comma-separated")
-    g.add_argument("--hist-exog", type=columns, default=[], metavar="COLS",
-                   help="past-only covariates, comma-separated")
-    g.add_argument("--static", type=columns, default=[], metavar="COLS",
-                   help="per-series constant columns, comma-separated")
-    g.add_argument("--freq", metavar="FREQ", help="the frequency (default: inferred)")
+    add_column_options(g)
     g = p.add_argument_group("backtest")
     g.add_argument("--n-windows", type=count, default=3, metavar="K", help="cut-offs")
     g.add_argument("--step", type=count, metavar="S",
