@@ -175,3 +175,18 @@ def test_a_date_column_in_a_plain_table_gets_the_hint(capsys, tmp_path):
     df.to_csv(tmp_path / "d.csv", index=False)
     assert main(["fit", "--data", str(tmp_path / "d.csv"), "--out", str(tmp_path / "r")]) == 2
     assert "dates? use --time-col date" in capsys.readouterr().err
+
+
+def test_evaluate_says_how_many_windows_forecast_training_rows(capsys, tmp_path):
+    # the single-series evaluate scores every window of the file it is given: windows whose
+    # targets are training rows are counted and named in-sample, never called a test
+    f = lstmkit.LSTMForecaster(epochs=1, seeds=1, progress=False, workers=1, hidden_size=4)
+    f.fit("gas-furnace", test=100)
+    full = f.evaluate("gas-furnace")
+    assert full["n_windows"] == 286 and full["n_in_sample"] == 196 - 10
+    newer = lstmkit.forecast.data.load_frame("gas-furnace").iloc[196:]
+    assert f.evaluate(newer)["n_in_sample"] == 0
+    f.save(tmp_path / "m")
+    assert lstmkit.load(tmp_path / "m").evaluate("gas-furnace")["n_in_sample"] == 186
+    assert main(["evaluate", "--model", str(tmp_path / "m"), "--data", "gas-furnace"]) == 0
+    assert "186 of them forecast training rows: in-sample, not a test" in capsys.readouterr().out

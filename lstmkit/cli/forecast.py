@@ -187,7 +187,12 @@ def evaluate(args) -> int:
         print(json.dumps(report, indent=2, allow_nan=True))
         return 0
     rows = [naive_row(report), model_row(model.label, report)]
-    print(report_table(rows, f"{model.label} on {args.data}: {report['n_windows']} windows"))
+    n, inside = report["n_windows"], report["n_in_sample"]
+    what = ("(whether any forecasts training rows is unknown: a model saved before lstmkit "
+            "recorded them)" if inside is None else
+            "(none forecasts a training row: out of sample)" if inside == 0 else
+            f"({inside} of them forecast training rows: in-sample, not a test)")
+    print(report_table(rows, f"{model.label} on {args.data}: {n} windows {what}"))
     return 0
 
 

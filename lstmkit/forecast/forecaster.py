@@ -88,6 +88,7 @@ class Forecaster(Estimator):
         }
         self.test_windows_ = p.test
         self.split_rows_ = [b.stop - b.start for b in p.bounds]
+        self.train_hashes_ = np.unique(_row_hashes(frame, self._used_columns())[p.bounds[0]])
         self._fit_prepared(p)
         if self._checkpoint is not None:
             import shutil
@@ -154,8 +155,11 @@ class Forecaster(Estimator):
 
     def evaluate(self, data=None) -> dict:
         """Metrics per seed, aggregated (mean/min/max), for the ensemble mean, and for the
-        naive baseline on the same windows, with skill = 1 − MSE_model / MSE_naive."""
-        w = self.windows_for(data)
+        naive baseline on the same windows, with skill = 1 − MSE_model / MSE_naive.
+        ``n_in_sample``: how many of ``data``'s windows forecast training rows (those are no
+        test: :meth:`in_sample`)."""
+        frame = None if data is None else load_frame(data)
+        w = self.windows_for(frame)
         naive = self._metrics(w, NaiveBaseline().predict(w.H, horizon=self.horizon))
         per_seed = []
         members = self._predict_scaled(w.X, w.H)  # (S, M, K, D)
@@ -168,15 +172,38 @@ class Forecaster(Estimator):
         return {
             "model": self.label,
             "n_windows": len(w),
+            "n_in_sample": 0 if frame is None else self.in_sample(frame, w),
             "per_seed": per_seed,
             "aggregate": aggregate(per_seed),
             "ensemble": ensemble,
             "naive": naive,
         }
 
+    def _used_columns(self) -> list[str]:
+        return list(dict.fromkeys([*self.features_, *self.targets_]))
+
+    def in_sample(self, frame: pd.DataFrame, w: Windows) -> int | None:
+        """How many windows ``w`` of ``frame`` forecast rows the model was trained on (a row
+        of the same values in the training split); None for a model saved without that
+        record."""
+        if getattr(self, "train_hashes_", None) is None:
+            return None
+        seen = np.isin(_row_hashes(frame, self._used_columns()), self.train_hashes_)
+        rows = w.start[:, None] + np.arange(self.horizon)[None]  # (M, K) target rows
+        return int(seen[rows].any(axis=1).sum())
+
     # ------------------------------------------------------------------ persistence
     def _state_tensors(self) -> dict:
-        """Learned tensors to store in ``model.safetensors``."""
+        """Learned tensors to store in ``model.safetensors``, and the hashes of the training
+        rows (``evaluate`` counts the windows that forecast them)."""
+        import torch
+
+        out = self._model_tensors()
+        if getattr(self, "train_hashes_", None) is not None:
+            out["train.row_hashes"] = torch.as_tensor(self.train_hashes_.view(np.int64))
+        return out
+
+    def _model_tensors(self) -> dict:
         return {}
 
     def _fitted_config(self) -> dict:
@@ -207,7 +234,14 @@ class Forecaster(Estimator):
         self.mase_scale_ = config["mase_scale"]
         self.split_rows_ = config.get("split_rows")
         self.test_windows_ = None
+        hashes = tensors.pop("train.row_hashes", None)
+        self.train_hashes_ = None if hashes is None else hashes.numpy().view(np.uint64)
         self._load_state(config, tensors)
+
+
+def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One 64-bit hash per row of ``columns`` (pandas' own row hashing)."""
+    return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy(np.uint64)
 
 
 def _as_list(cols) -> list[str]:

@@ -171,7 +171,7 @@ class NeuralForecaster(Forecaster):
         return torch.stack(steps, 1).double().numpy()  # (M, K, D)
 
     # ------------------------------------------------------------------ persistence
-    def _state_tensors(self) -> dict:
+    def _model_tensors(self) -> dict:
         from lstmkit.core.persistence import seed_tensors
 
         return seed_tensors(self.seed_list, self.networks_)
@@ -243,7 +243,7 @@ class BaselineForecaster(Forecaster):
                            "(fitted per horizon step)", horizon)
         return self.estimator_.predict(H, horizon=horizon)[None]
 
-    def _state_tensors(self) -> dict:
+    def _model_tensors(self) -> dict:
         est = self.estimator_
         if self.kind != "linear":
             return {}
