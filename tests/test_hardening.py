@@ -133,7 +133,10 @@ def _fit_cmd(out: Path, *extra: str) -> list[str]:
 def test_sigterm_stops_like_ctrl_c_and_writes_nothing(tmp_path):
     proc = subprocess.Popen(_fit_cmd(tmp_path / "m", "--workers", "1"),
                             stderr=subprocess.PIPE, text=True)
-    time.sleep(6)  # into training
+    ckpt = tmp_path / ".m.checkpoint"
+    deadline = time.monotonic() + 120  # into training: its first checkpoint is written
+    while time.monotonic() < deadline and not any(ckpt.glob("seed*.ckpt")):
+        time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err
