@@ -118,3 +118,14 @@ def test_cli_backtest_and_intervals(capsys, tmp_path):
     assert "coverage_80" in capsys.readouterr().out
     assert {"lo_80", "hi_80"} <= set(pd.read_csv(run / "forecast.csv").columns)
     assert main(["predict", "--model", str(run), "--data", str(path), "--level", "0"]) == 2
+
+
+def test_skip_short_leaves_the_short_series_out_of_the_folds_they_cannot_fill():
+    df = synthetic_panel(4)  # lengths 110, 117, 124, 131
+    f = GlobalForecaster(**FAST).fit(df, test=0)
+    table = f.backtest(n_windows=25, step=4, refit=False, skip_short=True)
+    per_series = table.groupby("unique_id").cutoff.nunique()
+    # a fold at offset o needs 12 + 4 + o points: s0 (110) fills the newest 23 folds
+    assert per_series.to_dict() == {"s0": 23, "s1": 25, "s2": 25, "s3": 25}
+    with pytest.raises(LstmkitError, match="--skip-short"):
+        f.backtest(n_windows=25, step=4, refit=False)

@@ -242,6 +242,9 @@ def register(sub) -> None:
                         "trained before the oldest cut-off forecasts every fold at once)")
     g.add_argument("--level", type=levels_arg, default=[], metavar="L,L",
                    help="interval levels in percent (needs --conformal-windows)")
+    g.add_argument("--skip-short", action="store_true",
+                   help="a fold leaves out the series too short for it (default: refuse "
+                        "more windows than the shortest series allows)")
     g.add_argument("--period", type=count, metavar="N",
                    help="the period of MASE's scale and Naive2 (default --season)")
     add_estimator_groups(p, GLOBAL_FORECASTER, ("window", "panel", "network"), "model")
@@ -284,15 +287,17 @@ def backtest(args) -> int:
     step = args.step or model.horizon
     t0 = time.perf_counter()
     folds = backtest_folds(model, panel, args.n_windows, step, args.refit,
-                           calibrated=bool(args.level))
+                           calibrated=bool(args.level), skip_short=args.skip_short)
     seconds = time.perf_counter() - t0
     model.columns_ = cols
     table = backtest_table(model, panel, folds, args.level)
     report = backtest_report(model, folds, args.period or model.season)
     report["seconds"], report["period"] = {model.label: seconds}, args.period or model.season
+    scored = "/".join(str(len(h.ids)) for _, h, _, _, _ in folds)
     print(report_table(report, f"{model.label} backtest on {args.data}: {len(panel.ids)} "
-                               f"series, {args.n_windows} folds of horizon {model.horizon}, "
-                               f"step {step}, {'refit' if args.refit else 'no refit'}"))
+                               f"series ({scored} scored per fold), {args.n_windows} folds of "
+                               f"horizon {model.horizon}, step {step}, "
+                               f"{'refit' if args.refit else 'no refit'}"))
 
     def plot(p):
         from lstmkit.forecast.panel.plots import plot_error_by_step

@@ -91,16 +91,8 @@ def bounds(model, f: np.ndarray, history, level: float):
 def calibrate(model, panel) -> np.ndarray:
     """A backtest with refit of ``model``'s settings on ``panel``: the errors (n, K). A fold
     leaves out the series too short for it (their errors are pooled with the others')."""
-    folds = []
-    K, W = model.horizon, model.conformal_windows
-    for w in range(W):
-        off = K * (W - w)
-        keep = np.flatnonzero(panel.lengths >= model.lookback + K + off)
-        if keep.size == 0:
-            raise expected("Intervals", f"series of at least {model.lookback + K + off} "
-                           f"points for {W} calibration windows (lower conformal_windows)",
-                           f"none (longest {int(panel.lengths.max())})")
-        folds += backtest_folds(model, panel.subset(keep), 1, K, refit=True, offset=off)
+    folds = backtest_folds(model, panel, model.conformal_windows, model.horizon, refit=True,
+                           skip_short=True)
     return np.concatenate([errors(model.kind_, a, f, spread(model.kind_, h, model.lookback))
                            for _, h, a, f, _ in folds])
 
@@ -119,39 +111,50 @@ def check_windows(panel, n_windows: int, step: int, model) -> None:
         most = (panel.lengths[shortest] - model.lookback - 2 * model.horizon) // step + 1
         raise expected("Backtest", f"n_windows x step within every series (lookback "
                        f"{model.lookback} + horizon {model.horizon} to train, then the "
-                       f"folds): at most {max(most, 0)} windows of step {step}",
+                       f"folds; or skip_short / --skip-short): at most {max(most, 0)} "
+                       f"windows of step {step}",
                        f"{n_windows} windows; shortest series '{panel.ids[shortest]}' has "
                        f"{panel.lengths[shortest]} points")
 
 
 def backtest_folds(model, panel, n_windows: int, step: int, refit: bool,
-                   calibrated: bool = False, offset: int | None = None):
-    """``[(offset, history, actual (S, K), forecast (S, K), fold model)]``,
-    oldest first; ``offset``: the points after each cut-off (given: one fold there).
-    ``calibrated``: each fold's model calibrates its intervals on its own history
-    (``conformal_windows`` more fits)."""
-    K = model.horizon
-    if offset is None:
+                   calibrated: bool = False, skip_short: bool = False):
+    """``[(offset, history, actual (S_w, K), forecast (S_w, K), fold model)]``, oldest
+    first; ``offset``: the points after the fold's cut-off. ``calibrated``: each fold's model
+    calibrates its intervals on its own history (``conformal_windows`` more fits).
+    ``skip_short``: a fold leaves out the series too short for it (else they are refused)."""
+    K, L = model.horizon, model.lookback
+    offsets = [K + step * (n_windows - 1 - w) for w in range(n_windows)]
+
+    def members(off: int):  # the series a fold at ``off`` can train on and score
+        if not skip_short:
+            return panel
+        return panel.subset(np.flatnonzero(panel.lengths >= L + K + off))
+
+    if not skip_short:
         check_windows(panel, n_windows, step, model)
-        offsets = [K + step * (n_windows - 1 - w) for w in range(n_windows)]
-    else:
-        offsets = [offset]
-    actual = lambda off: np.stack([y[len(y) - off: len(y) - off + K] for y in panel.y])
+    elif not members(offsets[0]).ids:
+        raise expected("Backtest", f"a series of at least {L + K + offsets[0]} points for "
+                       f"{n_windows} windows of step {step}",
+                       f"the longest has {int(panel.lengths.max())}")
+    actual = lambda p, off: np.stack([y[len(y) - off: len(y) - off + K] for y in p.y])
     if not refit:
-        fitted = _copy(model, calibrated).fit_panel(panel.head(offsets[0]))
-        histories = [panel.head(off) for off in offsets]
+        fitted = _copy(model, calibrated).fit_panel(members(offsets[0]).head(offsets[0]))
+        histories = [members(off).head(off) for off in offsets]
         merged = replace(histories[0], **{k: sum((getattr(h, k) for h in histories), [])
                                           for k in ("ids", "y", "ds", "futr", "hist", "future")},
                          static=np.vstack([h.static for h in histories]))
         f = fitted.forecast_arrays(merged)  # every fold in one pass
-        S = len(panel.ids)
-        return [(off, histories[w], actual(off), f[w * S:(w + 1) * S], fitted)
+        ends = np.cumsum([len(h.ids) for h in histories])
+        parts = np.split(f, ends[:-1])
+        return [(off, histories[w], actual(members(off), off), parts[w], fitted)
                 for w, off in enumerate(offsets)]
     out = []
     for off in offsets:
-        history = panel.head(off)
+        sub = members(off)
+        history = sub.head(off)
         fitted = _copy(model, calibrated).fit_panel(history)
-        out.append((off, history, actual(off), fitted.forecast_arrays(history), fitted))
+        out.append((off, history, actual(sub, off), fitted.forecast_arrays(history), fitted))
     return out
 
 

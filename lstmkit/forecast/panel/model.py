@@ -259,12 +259,13 @@ class GlobalForecaster(Estimator):
                               workers, level)
 
     def backtest(self, data=None, *, n_windows: int = 3, step: int | None = None,
-                 refit: bool = True, level=()) -> pd.DataFrame:
+                 refit: bool = True, level=(), skip_short: bool = False) -> pd.DataFrame:
         """Rolling-origin evaluation: ``n_windows`` cut-offs ``step`` points apart (default
         ``horizon``), the newest ``horizon`` points before the end; returns the long table
         ``unique_id, cutoff, ds, y, forecast[, lo_l, hi_l]``. ``refit``: each fold trains
         its own model on its history only (else one model, trained before the oldest
-        cut-off, forecasts every fold at once). ``data``: default the fitted panel."""
+        cut-off, forecasts every fold at once). ``data``: default the fitted panel.
+        ``skip_short``: a fold leaves out the series too short for it (else refused)."""
         from lstmkit.core.validate import positive_int
         from lstmkit.forecast.panel.intervals import backtest_folds, backtest_table
 
@@ -279,7 +280,8 @@ class GlobalForecaster(Estimator):
         if data is None and getattr(self, "panel_", None) is None:
             raise expected("Backtest", "data (a loaded model keeps none)", "none")
         panel = self.panel_ if data is None else self.read(data)
-        folds = backtest_folds(self, panel, n_windows, step, refit, calibrated=bool(levels))
+        folds = backtest_folds(self, panel, n_windows, step, refit, calibrated=bool(levels),
+                               skip_short=skip_short)
         return backtest_table(self, panel, folds, levels)
 
     # ------------------------------------------------------------------ persistence
