@@ -193,14 +193,9 @@ class GlobalForecaster(Estimator):
             out.append(fv[rows])
         return out
 
+    @torch.no_grad()
     def forecast_arrays(self, panel: Panel, futr_df=None) -> np.ndarray:
         """(S, K) median forecast of the ensemble after the end of each series."""
-        return self.forecast_parts(panel, futr_df)[0]
-
-    @torch.no_grad()
-    def forecast_parts(self, panel: Panel, futr_df=None):
-        """The median forecast (S, K) and each window's last value and scale (S,), which
-        the conformal intervals are built on (:mod:`.intervals`)."""
         self._check_fitted("predict")
         L, K = self.lookback, self.horizon
         panel.check_length(L, f"lookback {L}")
@@ -222,7 +217,7 @@ class GlobalForecaster(Estimator):
         inputs = (f32(z), f32(hist), f32(futr), f32(static), torch.as_tensor(series))
         outs = [denormalize(net.eval()(*inputs).double().numpy(), last, scale, kind)
                 for net in self.networks_]
-        return np.median(np.stack(outs), axis=0), last, scale
+        return np.median(np.stack(outs), axis=0)
 
     def predict(self, data=None, futr_df=None, level=()) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after each series of ``data`` (default: the whole
