@@ -190,3 +190,11 @@ def test_evaluate_says_how_many_windows_forecast_training_rows(capsys, tmp_path)
     assert lstmkit.load(tmp_path / "m").evaluate("gas-furnace")["n_in_sample"] == 186
     assert main(["evaluate", "--model", str(tmp_path / "m"), "--data", "gas-furnace"]) == 0
     assert "186 of them forecast training rows: in-sample, not a test" in capsys.readouterr().out
+
+
+def test_the_single_series_report_ends_with_a_verdict(capsys, tmp_path):
+    # one epoch cannot beat linear AR on the gas furnace: the report must say so
+    assert main(["fit", "--data", "gas-furnace", "--epochs", "1", "--seeds", "1", "--quiet",
+                 "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert "verdict: LSTM does NOT beat linear AR (test MSE" in out

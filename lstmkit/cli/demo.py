@@ -75,6 +75,7 @@ def run(args) -> int:
              f"rows as test ({comp.reports['naive']['n_windows']} windows); {args.epochs} "
              f"epochs; {args.seeds} seeds")
     print(comp.table(title))
+    print(comp.verdict("LSTM(64)"))
     print()
     print(COURSE_NOTE.format(raw=raw_naive_mse()))
     main = comp.models["LSTM(64)"]

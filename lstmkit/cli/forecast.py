@@ -124,6 +124,7 @@ def fit(args) -> int:
     if comp.reports:
         print(comp.table(f"{name} on {args.data}: {comp.reports[name]['n_windows']} test "
                          "windows"))
+        print(comp.verdict(name))
     else:
         print(f"{name} trained on every row of {args.data} (--test 0): nothing held out to "
               "score; `lstmkit predict` forecasts after the last row")

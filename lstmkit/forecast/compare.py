@@ -58,6 +58,19 @@ class Comparison:
             rows.append(model_row(name, rep, secs if secs else None))
         return report_table(rows, title, relative=self._positive_targets())
 
+    def verdict(self, main: str) -> str:
+        """One line: whether ``main`` has the lowest test MSE (normalized) of the table."""
+        mse = {}
+        for name, rep in self.reports.items():
+            row = naive_row(rep) if name == "naive" else model_row(name, rep)
+            v = row["mse"]
+            mse[name] = float(v["mean"] if isinstance(v, dict) else v)
+        best = min(mse, key=mse.get)
+        if best == main or mse[main] <= mse[best]:
+            return f"verdict: {main} has the lowest test MSE ({mse[main]:.4f})"
+        return (f"verdict: {main} does NOT beat {best} (test MSE {mse[main]:.4f} vs "
+                f"{mse[best]:.4f})")
+
     def _positive_targets(self) -> bool:
         """Relative error only means something when every test target is > 0."""
         model = next(iter(self.models.values()))
