@@ -129,3 +129,28 @@ def test_skip_short_leaves_the_short_series_out_of_the_folds_they_cannot_fill():
     assert per_series.to_dict() == {"s0": 23, "s1": 25, "s2": 25, "s3": 25}
     with pytest.raises(LstmkitError, match="--skip-short"):
         f.backtest(n_windows=25, step=4, refit=False)
+
+
+def test_a_quantile_head_learns_quantiles_that_never_cross(tmp_path):
+    df = synthetic_panel(30, noise=3.0)
+    f = GlobalForecaster(**{**FAST, "epochs": 6, "steps_per_epoch": 40},
+                         quantiles=(0.1, 0.5, 0.9)).fit(df)
+    hist = f.histories_[0]
+    assert hist[-1]["train_loss"] < hist[0]["train_loss"]  # the pinball loss falls
+    rep = f.evaluate(level=(80,), statistical=False)
+    assert set(rep["quantiles"]) == {"0.1", "0.5", "0.9"}
+    assert 0.65 <= rep["intervals"]["global LSTM"]["coverage_80"] <= 0.95  # 120 points
+    p = f.predict(level=[80])
+    assert (p.q_10 <= p.q_50).all() and (p.q_50 <= p.q_90).all()
+    assert (p.forecast == p.q_50).all() and (p.lo_80 == p.q_10).all() and (p.hi_80 == p.q_90).all()
+    f.save(tmp_path / "m")
+    pd.testing.assert_frame_equal(lstmkit.load(tmp_path / "m").predict(df, level=[80]),
+                                  f.predict(df, level=[80]))
+    with pytest.raises(LstmkitError, match=r"quantiles 0.025 and 0.975, for a 95% interval"):
+        f.predict(level=[95])  # no such pair, no calibration
+
+
+@pytest.mark.parametrize("bad", [(0.5, 0.1), (0.1, 0.1, 0.5), (0.0, 0.5), (0.5, 1.0), (0.1, 0.9)])
+def test_bad_quantiles_are_refused(bad):
+    with pytest.raises(LstmkitError, match="quantiles"):
+        GlobalForecaster(quantiles=bad)

@@ -28,7 +28,8 @@ class Check:
     """What values a setting accepts.
 
     ``kind``: ``int`` | ``float`` | ``bool`` | ``choice`` | ``str`` | ``subset`` (a tuple of
-    distinct ``choices``; comma-separated on the command line); ``low`` / ``high`` bound
+    distinct ``choices``; comma-separated on the command line) | ``floats`` (a tuple of
+    strictly increasing numbers within the bounds); ``low`` / ``high`` bound
     numbers (``low_open`` / ``high_open`` make a bound exclusive); ``choices`` for a choice;
     ``optional``: ``None`` is accepted too (a setting that can be off).
     """
@@ -53,6 +54,9 @@ class Check:
             text = "a text"
         elif self.kind == "subset":
             text = "distinct names among " + ", ".join(map(str, self.choices))
+        elif self.kind == "floats":
+            text = "increasing, distinct " + self._range("numbers").replace("a number",
+                                                                             "numbers")
         else:
             noun = "an integer" if self.kind == "int" else "a number"
             text = self._range(noun)
@@ -105,6 +109,15 @@ class Check:
                 return False, value
             return (all(v in self.choices for v in items) and len(set(items)) == len(items),
                     tuple(items))
+        if self.kind == "floats":
+            try:
+                items = tuple(float(v) for v in (value.split(",") if isinstance(value, str)
+                                                 else value) if str(v).strip())
+            except (TypeError, ValueError):
+                return False, value
+            ok = all(self._in_range(v) and math.isfinite(v) for v in items) and \
+                all(a < b for a, b in zip(items, items[1:], strict=False))
+            return ok, items
         if isinstance(value, bool) or not _is_number(value):
             return False, value
         if self.kind == "int":

@@ -39,6 +39,10 @@ class PanelConfig:
                             Check("subset", choices=CALENDAR))
     embedding: int = param(0, "size of a learned per-series embedding (0: none)",
                            nonnegative_int)
+    quantiles: tuple = param((), "quantile levels of a pinball-loss head, comma-separated "
+                             "(e.g. 0.1,0.5,0.9; 0.5 is the point forecast): intervals from "
+                             "its outer pairs", Check("floats", low=0, high=1, low_open=True,
+                                                      high_open=True))
     conformal_windows: int = param(0, "rolling-origin refits on the training part whose "
                                    "forecast errors calibrate the prediction intervals "
                                    "(split conformal, per horizon step); 0: no intervals",
@@ -60,6 +64,8 @@ class GlobalNetworkConfig(EncoderConfig):
     n_static: int = param(0, "static features", nonnegative_int, derived=True)
     n_series: int = param(0, "series (for the embedding)", nonnegative_int, derived=True)
     embedding: int = param(0, "embedding size", nonnegative_int, derived=True)
+    n_quantiles: int = param(1, "outputs per step (1: a point forecast)", positive_int,
+                             derived=True)
 
 
 @dataclass

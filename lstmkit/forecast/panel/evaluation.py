@@ -15,7 +15,12 @@ import numpy as np
 from lstmkit.core.errors import expected
 from lstmkit.forecast.panel.baselines import all_baselines
 from lstmkit.forecast.panel.frame import to_long
-from lstmkit.forecast.panel.metrics import interval_score, mase_scale, metric_tables
+from lstmkit.forecast.panel.metrics import (
+    interval_score,
+    mase_scale,
+    metric_tables,
+    pinball_score,
+)
 
 
 def check_same_series(history, test, cols=None) -> None:
@@ -66,9 +71,10 @@ def evaluate_panel(model, test_df, data, period: int, statistical: bool, workers
     history, actual, futr_df = history_and_actuals(model, test_df, data)
     K = model.horizon
     t0 = time.perf_counter()
-    f = model.forecast_arrays(history, futr_df)
+    qf = model.forecast_quantiles(history, futr_df)
+    f = model.point(qf)
     forecasts = {model.label: f}
-    intervals = {(model.label, lv): bounds(model, f, history, lv) for lv in levels}
+    intervals = {(model.label, lv): bounds(model, f, history, lv, qf) for lv in levels}
     seconds = {model.label: getattr(model, "fit_seconds_", 0.0) + time.perf_counter() - t0}
     if workers is None:
         from lstmkit.core.parallel import available_cores
@@ -91,6 +97,10 @@ def evaluate_panel(model, test_df, data, period: int, statistical: bool, workers
                     f"acd_{lv:g}": score["acd"]})
         if name == model.label:
             columns[f"lo_{lv:g}"], columns[f"hi_{lv:g}"] = list(lo), list(hi)
+    out["quantiles"] = {}
+    for j, q in enumerate(model.quantiles):  # pinball loss, scaled like MASE
+        columns[f"q_{100 * q:g}"] = list(qf[..., j])
+        out["quantiles"][f"{q:g}"] = pinball_score(actual, qf[..., j], q, scale_m)
     out["forecast"] = to_long(history.ids, history.future_dates(K), columns, model.columns_)
     out["period"] = period
     return out

@@ -39,9 +39,14 @@ def check_levels(model, level) -> list[float]:
             raise expected("Intervals", "levels in (0, 100)", repr(lv))
     if len(set(levels)) != len(levels):
         raise expected("Intervals", "distinct levels", repr(levels))
-    if levels and getattr(model, "calibration_", None) is None:
-        raise expected("Intervals", "a model fitted with conformal_windows >= 1 "
-                       "(--conformal-windows N) for intervals", "a model without calibration")
+    if getattr(model, "calibration_", None) is None:
+        for lv in levels:
+            if _pair(model, lv) is None:
+                raise expected("Intervals", f"a model fitted with conformal_windows >= 1 "
+                               f"(--conformal-windows N), or with quantiles "
+                               f"{(100 - lv) / 200:g} and {(100 + lv) / 200:g}, for a {lv:g}% "
+                               "interval", "a model without either")
+        return [float(lv) for lv in levels]
     for lv in levels:
         n = model.calibration_.shape[0]
         need = math.ceil(1 / (1 - lv / 100) - 1)
@@ -78,9 +83,22 @@ def quantiles(calibration: np.ndarray, level: float) -> np.ndarray:
     return np.sort(np.abs(calibration), axis=0)[k - 1]
 
 
-def bounds(model, f: np.ndarray, history, level: float):
+def _pair(model, level: float):
+    """The indices of the quantiles ``(1 -/+ level) / 2`` of a quantile head, or None."""
+    qs = list(getattr(model, "quantiles", ()) or ())
+    lo, hi = (100 - level) / 200, (100 + level) / 200
+    i = next((k for k, q in enumerate(qs) if abs(q - lo) < 1e-9), None)
+    j = next((k for k, q in enumerate(qs) if abs(q - hi) < 1e-9), None)
+    return None if i is None or j is None else (i, j)
+
+
+def bounds(model, f: np.ndarray, history, level: float, qf: np.ndarray | None = None):
     """(lo, hi) of the interval at ``level`` around the forecasts ``f`` (S, K) made after
-    the series of ``history``."""
+    the series of ``history``: conformal when the model is calibrated, else the quantile
+    head's outer pair (``qf``: its forecasts, (S, K, Q))."""
+    if getattr(model, "calibration_", None) is None:
+        i, j = _pair(model, level)
+        return qf[..., i], qf[..., j]
     q = quantiles(model.calibration_, level)[None] * spread(model.kind_, history,
                                                             model.lookback)[:, None]
     if model.kind_ == "log":

@@ -73,3 +73,11 @@ def interval_score(actual, lo, hi, scale, level: float) -> dict:
     cov = float(inside.mean())
     return {"coverage": cov, "msis": float(np.mean(pen.mean(axis=1) / scale)),
             "acd": abs(cov - level / 100), "step_coverage": inside.mean(axis=0)}
+
+
+def pinball_score(actual, f, q: float, scale) -> float:
+    """The pinball loss of quantile-``q`` forecasts ``f`` (S, K), scaled like MASE and
+    averaged over series."""
+    e = actual - f
+    loss = np.maximum(q * e, (q - 1) * e)  # (S, K)
+    return float(np.mean(loss.mean(axis=1) / scale))

@@ -42,6 +42,7 @@ class TrainingData:
     L: int
     K: int
     kind: str
+    quantiles: tuple = ()
 
 
 class GlobalForecaster(Estimator):
@@ -52,6 +53,11 @@ class GlobalForecaster(Estimator):
     positional = ("horizon",)
     fitted_attr = "networks_"
     label = "global LSTM"
+
+    def _check(self) -> None:
+        if self.quantiles and 0.5 not in self.quantiles:
+            raise expected("GlobalForecaster", "quantiles that include 0.5 (the point "
+                           "forecast)", ",".join(f"{q:g}" for q in self.quantiles))
 
     # ------------------------------------------------------------------ data
     def read(self, data, *, columns: Columns | None = None, freq=None, fillna=None,
@@ -120,7 +126,8 @@ class GlobalForecaster(Estimator):
                         "bidirectional")},
             lookback=L, horizon=K, n_hist=len(cols.hist),
             n_futr=len(cols.futr) + len(self.calendar), n_static=len(cols.static),
-            n_series=len(panel.ids), embedding=self.embedding)
+            n_series=len(panel.ids), embedding=self.embedding,
+            n_quantiles=max(1, len(self.quantiles)))
         cfg, run = self.config("train"), self.config("execution")
         done = fit_seeds(self.seed_list, lambda: GlobalNetwork(self.network_config_),
                          lambda net, s, r, on_epoch: train_global(
@@ -144,7 +151,7 @@ class GlobalForecaster(Estimator):
                        [self._scaled_futr(f, d) for f, d in zip(panel.futr, panel.ds,
                                                                 strict=True)])
         return TrainingData(flat, self.static_scaler_(panel.static), self.lookback,
-                            self.horizon, self.kind_)
+                            self.horizon, self.kind_, tuple(self.quantiles))
 
     def _validation(self, panel: Panel, val: int):
         """One validation window per series: its target is the last ``horizon`` points."""
@@ -193,9 +200,19 @@ class GlobalForecaster(Estimator):
             out.append(fv[rows])
         return out
 
-    @torch.no_grad()
     def forecast_arrays(self, panel: Panel, futr_df=None) -> np.ndarray:
-        """(S, K) median forecast of the ensemble after the end of each series."""
+        """(S, K) median forecast of the ensemble after the end of each series (the 0.5
+        quantile of a quantile head)."""
+        return self.point(self.forecast_quantiles(panel, futr_df))
+
+    def point(self, qf: np.ndarray) -> np.ndarray:
+        """The point forecast (S, K) of :meth:`forecast_quantiles`' output."""
+        return qf if qf.ndim == 2 else qf[..., list(self.quantiles).index(0.5)]
+
+    @torch.no_grad()
+    def forecast_quantiles(self, panel: Panel, futr_df=None) -> np.ndarray:
+        """The ensemble's median forecast after each series: (S, K), or (S, K, Q) for a
+        quantile head (sorted: quantiles never cross)."""
         self._check_fitted("predict")
         L, K = self.lookback, self.horizon
         panel.check_length(L, f"lookback {L}")
@@ -215,9 +232,13 @@ class GlobalForecaster(Estimator):
         static = self.static_scaler_(panel.static)
         f32 = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32)
         inputs = (f32(z), f32(hist), f32(futr), f32(static), torch.as_tensor(series))
-        outs = [denormalize(net.eval()(*inputs).double().numpy(), last, scale, kind)
-                for net in self.networks_]
-        return np.median(np.stack(outs), axis=0)
+        outs = []
+        for net in self.networks_:
+            z = net.eval()(*inputs).double().numpy()  # (S, K) or (S, K, Q)
+            outs.append(denormalize(z, last, scale, kind) if z.ndim == 2 else np.stack(
+                [denormalize(z[..., j], last, scale, kind) for j in range(z.shape[-1])], -1))
+        med = np.median(np.stack(outs), axis=0)
+        return np.sort(med, axis=-1) if med.ndim == 3 else med
 
     def predict(self, data=None, futr_df=None, level=()) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after each series of ``data`` (default: the whole
@@ -230,10 +251,13 @@ class GlobalForecaster(Estimator):
                            "model keeps no data)")
         levels = check_levels(self, level)
         panel = self.panel_ if data is None else self.read(data)
-        f = self.forecast_arrays(panel, futr_df)
+        qf = self.forecast_quantiles(panel, futr_df)
+        f = self.point(qf)
         out = {"forecast": list(f)}
+        for j, q in enumerate(self.quantiles):
+            out[f"q_{100 * q:g}"] = list(qf[..., j])
         for lv in levels:
-            lo, hi = bounds(self, f, panel, lv)
+            lo, hi = bounds(self, f, panel, lv, qf)
             out[f"lo_{lv:g}"], out[f"hi_{lv:g}"] = list(lo), list(hi)
         return to_long(panel.ids, panel.future_dates(self.horizon), out, self.columns_)
 

@@ -29,7 +29,7 @@ class GlobalNetwork(nn.Module):
                                  dropout=cfg.dropout, activation=cfg.activation,
                                  bidirectional=cfg.bidirectional)
         width = cfg.hidden_size * (2 if cfg.bidirectional else 1)
-        self.head = nn.Linear(width + K * cfg.n_futr, K)
+        self.head = nn.Linear(width + K * cfg.n_futr, K * cfg.n_quantiles)
         self.skip = nn.Linear(L, K)
         nn.init.zeros_(self.skip.weight)  # starts as the last value (z = 0), learns the rest
         nn.init.zeros_(self.skip.bias)
@@ -49,4 +49,9 @@ class GlobalNetwork(nn.Module):
         final = torch.cat([out[:, -1, :H], out[:, 0, H:]], 1) if self.cfg.bidirectional \
             else out[:, -1]  # (B, D·H)
         ahead = futr[:, L:].reshape(B, K * self.cfg.n_futr)  # (B, K·Ff)
-        return self.head(torch.cat([final, ahead], dim=1)) + self.skip(z)  # (B, K)
+        out = self.head(torch.cat([final, ahead], dim=1))  # (B, K·Q)
+        Q = self.cfg.n_quantiles
+        if Q == 1:
+            return out + self.skip(z)  # (B, K)
+        out = out.view(B, K, Q) + self.skip(z).unsqueeze(-1)  # (B, K, Q)
+        return out.sort(dim=-1).values  # quantiles never cross (monotone rearrangement)

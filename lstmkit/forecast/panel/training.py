@@ -18,6 +18,12 @@ from lstmkit.forecast.panel.windows import normalize
 LOSSES = {"mse": F.mse_loss, "mae": F.l1_loss, "huber": F.smooth_l1_loss}
 
 
+def pinball(pred: torch.Tensor, y: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """Mean pinball loss of quantile forecasts ``pred`` (B, K, Q) of ``y`` (B, K)."""
+    e = y.unsqueeze(-1) - pred  # (B, K, Q)
+    return torch.maximum(q * e, (q - 1) * e).mean()
+
+
 def batch_tensors(data, series: np.ndarray, y: np.ndarray, hist, futr, kind: str):
     """Network inputs and target of windows ``y`` (B, L+K) raw."""
     L = data.L
@@ -36,6 +42,9 @@ def train_global(net, data, val, cfg, seed: int, run, on_epoch=None, desc="globa
     torch.manual_seed(seed)
     sampler = WindowSampler(data.flat, data.L, data.K, cfg.max_windows, seed)
     loss_fn = LOSSES[cfg.loss]
+    if data.quantiles:  # the pinball loss of the quantile head replaces ``loss``
+        q = torch.tensor(data.quantiles, dtype=torch.float32)
+        loss_fn = lambda pred, y: pinball(pred, y, q)
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.lr)
     total = cfg.epochs * cfg.steps_per_epoch
