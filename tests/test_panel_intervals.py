@@ -117,6 +117,8 @@ def test_cli_backtest_and_intervals(capsys, tmp_path):
                  "80", "--out", str(run)]) == 0
     assert "coverage_80" in capsys.readouterr().out
     assert {"lo_80", "hi_80"} <= set(pd.read_csv(run / "forecast.csv").columns)
+    per_step = pd.read_csv(run / "intervals_per_step.csv")
+    assert set(per_step.method) == {"global LSTM", "naive", "seasonal naive", "AutoETS"}
     assert main(["predict", "--model", str(run), "--data", str(path), "--level", "0"]) == 2
 
 
@@ -139,6 +141,11 @@ def test_a_quantile_head_learns_quantiles_that_never_cross(tmp_path):
     assert hist[-1]["train_loss"] < hist[0]["train_loss"]  # the pinball loss falls
     rep = f.evaluate(level=(80,), statistical=False)
     assert set(rep["quantiles"]) == {"0.1", "0.5", "0.9"}
+    steps = rep["interval_per_step"]
+    assert set(steps.step) == {1, 2, 3, 4} and steps.pinball.notna().sum() == 3 * 4
+    own = steps[steps.method == "global LSTM"]
+    assert own.coverage.notna().sum() == 4  # the 80% interval, per step
+    assert set(steps.method) == {"global LSTM", "naive", "seasonal naive"}
     assert 0.65 <= rep["intervals"]["global LSTM"]["coverage_80"] <= 0.95  # 120 points
     p = f.predict(level=[80])
     assert (p.q_10 <= p.q_50).all() and (p.q_50 <= p.q_90).all()

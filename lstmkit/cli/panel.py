@@ -153,10 +153,14 @@ def writers(model, report) -> dict:
     out = {"forecast.csv": lambda p: report["forecast"].to_csv(p, index=False),
            "metrics.json": json_writer({"overall": report["overall"],
                                         "intervals": report["intervals"],
+                                        "quantiles": report["quantiles"],
                                         "seconds": report["seconds"],
                                         "period": report["period"]}),
            "metrics_per_series.csv": lambda p: report["per_series"].to_csv(p, index=False),
            "metrics_per_step.csv": lambda p: report["per_step"].to_csv(p, index=False)}
+    if report.get("interval_per_step") is not None:  # coverage, MSIS, pinball per step
+        out["intervals_per_step.csv"] = lambda p: report["interval_per_step"].to_csv(
+            p, index=False)
 
     def plot(p):
         from lstmkit.forecast.panel.plots import plot_panel_forecast

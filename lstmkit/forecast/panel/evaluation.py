@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 
 from lstmkit.core.errors import expected
 from lstmkit.forecast.panel.baselines import all_baselines
@@ -89,18 +90,27 @@ def evaluate_panel(model, test_df, data, period: int, statistical: bool, workers
     out = metric_tables(actual, forecasts, scale_m, history.ids)
     out["seconds"] = seconds
     out["intervals"] = {}
+    steps = []
     columns = {"y": list(actual), **{n: list(f) for n, f in forecasts.items()}}
     for (name, lv), (lo, hi) in intervals.items():
         score = interval_score(actual, lo, hi, scale_m, lv)
         row = out["intervals"].setdefault(name, {})
         row.update({f"coverage_{lv:g}": score["coverage"], f"msis_{lv:g}": score["msis"],
                     f"acd_{lv:g}": score["acd"]})
+        steps.append(pd.DataFrame({"method": name, "level": lv, "step": np.arange(1, K + 1),
+                                   "coverage": score["step_coverage"],
+                                   "msis": score["step_msis"]}))
         if name == model.label:
             columns[f"lo_{lv:g}"], columns[f"hi_{lv:g}"] = list(lo), list(hi)
     out["quantiles"] = {}
     for j, q in enumerate(model.quantiles):  # pinball loss, scaled like MASE
         columns[f"q_{100 * q:g}"] = list(qf[..., j])
         out["quantiles"][f"{q:g}"] = pinball_score(actual, qf[..., j], q, scale_m)
+        e = actual - qf[..., j]
+        steps.append(pd.DataFrame({"method": model.label, "quantile": q,
+                                   "step": np.arange(1, K + 1), "pinball": (np.maximum(
+                                       q * e, (q - 1) * e) / scale_m[:, None]).mean(axis=0)}))
+    out["interval_per_step"] = pd.concat(steps, ignore_index=True) if steps else None
     out["forecast"] = to_long(history.ids, history.future_dates(K), columns, model.columns_)
     out["period"] = period
     return out

@@ -72,7 +72,8 @@ def interval_score(actual, lo, hi, scale, level: float) -> dict:
     inside = (actual >= lo) & (actual <= hi)
     cov = float(inside.mean())
     return {"coverage": cov, "msis": float(np.mean(pen.mean(axis=1) / scale)),
-            "acd": abs(cov - level / 100), "step_coverage": inside.mean(axis=0)}
+            "acd": abs(cov - level / 100), "step_coverage": inside.mean(axis=0),
+            "step_msis": (pen / scale[:, None]).mean(axis=0)}
 
 
 def pinball_score(actual, f, q: float, scale) -> float:
