@@ -31,14 +31,20 @@ from lstmkit.core.errors import expected
 
 
 # ---------------------------------------------------------------------- conformal
-def check_levels(model, level) -> list[float]:
-    """Interval levels in percent, checked (and that the model can give them)."""
+def parse_levels(level) -> list[float]:
+    """Interval levels in percent (one, or several), each in (0, 100), distinct."""
     levels = [level] if isinstance(level, (int, float)) else list(level or ())
     for lv in levels:
         if isinstance(lv, bool) or not isinstance(lv, (int, float)) or not 0 < lv < 100:
             raise expected("Intervals", "levels in (0, 100)", repr(lv))
     if len(set(levels)) != len(levels):
         raise expected("Intervals", "distinct levels", repr(levels))
+    return [float(lv) for lv in levels]
+
+
+def check_levels(model, level) -> list[float]:
+    """Interval levels in percent, checked (and that the model can give them)."""
+    levels = parse_levels(level)
     if getattr(model, "calibration_", None) is None:
         for lv in levels:
             if _pair(model, lv) is None:

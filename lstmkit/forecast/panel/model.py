@@ -286,14 +286,11 @@ class GlobalForecaster(Estimator):
         cut-off, forecasts every fold at once). ``data``: default the fitted panel.
         ``skip_short``: a fold leaves out the series too short for it (else refused)."""
         from lstmkit.core.validate import positive_int
-        from lstmkit.forecast.panel.intervals import backtest_folds, backtest_table
+        from lstmkit.forecast.panel.intervals import backtest_folds, backtest_table, parse_levels
 
         n_windows = positive_int("Backtest", "n_windows", n_windows)
         step = positive_int("Backtest", "step", self.horizon if step is None else step)
-        levels = [float(v) for v in ([level] if isinstance(level, (int, float)) else level)]
-        for lv in levels:
-            if not 0 < lv < 100:
-                raise expected("Intervals", "levels in (0, 100)", repr(lv))
+        levels = parse_levels(level)
         if levels and not self.conformal_windows:
             raise expected("Backtest", "conformal_windows >= 1 for intervals", 0)
         if data is None and getattr(self, "panel_", None) is None:
