@@ -97,7 +97,8 @@ def lstmkit_fit(frame, seeds: int, residual: bool, workers: int,
                 kernel: str) -> tuple[float, float, int]:
     """(wall seconds per model, mean test MSE, workers used) of one N-seed fit."""
     f = NeuralForecaster(10, 1, cell="lstm", hidden_size=64, epochs=200, batch_size=32,
-                         lr=1e-3, residual=residual, seeds=seeds, workers=workers,
+                         lr=1e-3, residual=residual, linear_skip=False, seeds=seeds,
+                         workers=workers,
                          kernel=kernel, progress=False)
     f.fit(frame, target=["GR", "CO2"], features=["GR", "CO2"], test=100)
     mse = f.evaluate()["aggregate"]["normalized"]["overall"]["mse"]["mean"]

@@ -128,8 +128,10 @@ def test_fixed_epochs_without_patience(gas):
 
 def test_relu_lstm_uses_transcribed_cells_and_trains():
     fib = load_frame("fibonacci")
+    # no linear skip: Fibonacci in logs is exactly linear, the skip alone would fit it
     f = NeuralForecaster(3, 1, hidden_size=4, activation="relu", loss="mae", lr=0.01,
-                         epochs=30, batch_size=10, scaler="log", progress=False)
+                         epochs=30, batch_size=10, scaler="log", linear_skip=False,
+                         progress=False)
     f.fit(fib, test=15, val=5)
     assert f.networks_[0].encoder.uses_cells()
     # it learns: the training loss falls (0.47 -> 0.15 measured with seed 0), and on the test
@@ -144,7 +146,7 @@ def test_relu_lstm_uses_transcribed_cells_and_trains():
 
 
 def test_residual_false_is_the_plain_network(gas):
-    f = LSTMForecaster(residual=False, **FAST).fit(gas, test=100)
+    f = LSTMForecaster(residual=False, linear_skip=False, **FAST).fit(gas, test=100)
     net = f.networks_[0]
     x = torch.randn(5, 10, 2)
     with torch.no_grad():
@@ -169,3 +171,33 @@ def test_fraction_test_split_and_predict_before_fit(gas):
     assert f.evaluate()["n_windows"] == round(0.3 * len(gas)) - 10
     with pytest.raises(lstmkit.LstmkitError, match="before predict"):
         BaselineForecaster().predict(gas)
+
+
+@pytest.mark.parametrize("cell,strategy", [("lstm", "direct"), ("gru", "recursive"),
+                                           ("mlp", "direct")])
+def test_the_linear_skip_starts_the_network_as_linear_ar(gas, cell, strategy):
+    # with a learning rate of 1e-12 the zero-initialised head stays at zero (to ~1e-9), so the
+    # forecaster is its least-squares skip: the same fit as the linear AR baseline, whose
+    # design (the target windows) is the skip's (the feature windows) when features == targets
+    kw = dict(lookback=6, horizon=1 if strategy == "recursive" else 3)
+    f = NeuralForecaster(**kw, cell=cell, strategy=strategy, hidden_size=8, epochs=1,
+                         lr=1e-12, progress=False).fit(gas, test=60)
+    ar = BaselineForecaster(**kw, kind="linear").fit(gas, test=60)
+    got, want = f.predict_windows()["y_pred"], ar.predict_windows()["y_pred"]
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-4 * np.abs(want).max())
+    assert f.network_config_.linear_skip
+    head = f.networks_[0].head if cell != "mlp" else f.networks_[0].net[-1]
+    assert float(head.weight.detach().abs().max()) < 1e-8
+    # and a trained network moves off it: the skip stays fixed, the head learns
+    g = NeuralForecaster(**kw, cell=cell, strategy=strategy, hidden_size=8, epochs=3,
+                         progress=False).fit(gas, test=60)
+    net = g.networks_[0]
+    assert torch.equal(net.skip.weight, f.networks_[0].skip.weight)
+    head = net.head if cell != "mlp" else net.net[-1]
+    assert float(head.weight.detach().abs().max()) > 1e-4
+
+
+def test_seq2seq_has_no_linear_skip(gas):
+    f = NeuralForecaster(6, 3, strategy="seq2seq", **FAST).fit(gas, test=60)
+    assert f.get_params()["linear_skip"] and not f.network_config_.linear_skip
+    assert not hasattr(f.networks_[0], "skip")

@@ -195,6 +195,7 @@ def test_evaluate_says_how_many_windows_forecast_training_rows(capsys, tmp_path)
 def test_the_single_series_report_ends_with_a_verdict(capsys, tmp_path):
     # one epoch cannot beat linear AR on the gas furnace: the report must say so
     assert main(["fit", "--data", "gas-furnace", "--epochs", "1", "--seeds", "1", "--quiet",
+                 "--no-linear-skip",
                  "--out", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
     assert "verdict: LSTM does NOT beat linear AR (test MSE" in out

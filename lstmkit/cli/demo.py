@@ -1,9 +1,17 @@
 """``lstmkit demo``: the course's gas-furnace comparison, done right (what ``make demo`` runs).
 
 Setup: both columns (GR, CO2) as input and output, lookback 10, the last 100
-rows as test, scalers fitted on the training rows only, 200 epochs, 5 seeds.
+rows as test and the 30 before them as validation (early stopping, patience 20, best
+weights kept), scalers fitted on the training rows only, up to 200 epochs, 5 seeds.
 Models: naive, MLP, LSTM(64), GRU(64) — plus linear autoregression, because an
-honest report shows the strongest simple baseline too.
+honest report shows the strongest simple baseline too. Every model is fitted on the same
+training rows (the baselines do not see the validation rows either).
+
+The networks have lstmkit's default linear skip: a least-squares AR of the window, fixed,
+under a head that starts at zero, so each network starts as linear AR and early stopping
+keeps only what the validation rows confirm. The gas furnace is close to a linear system,
+so the networks end close to AR; without the skip the LSTM's test MSE is about 40% higher
+than AR's (``lstmkit demo`` before 0.7: 0.0346 vs 0.0242).
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import time
 
 ORDER = 1
+TEST, VAL, PATIENCE = 100, 30, 20
 
 COURSE_NOTE = (
     "The course notebook printed test losses MLP 0.8090 and LSTM 0.5830: those are MSEs in\n"
@@ -41,7 +50,7 @@ def build_models(epochs: int, seeds: int, progress: bool) -> dict:
     from lstmkit.forecast.compare import default_baselines
 
     common = dict(lookback=10, horizon=1, hidden_size=64, epochs=epochs, batch_size=32,
-                  lr=1e-3, seeds=seeds, progress=progress)
+                  lr=1e-3, seeds=seeds, patience=PATIENCE, progress=progress)
     base = default_baselines(10, 1, "standard", 1)
     return {
         "naive": base["naive"],
@@ -70,10 +79,11 @@ def run(args) -> int:
     t0 = time.perf_counter()
     frame = load_frame("gas-furnace")
     comp = Comparison(build_models(args.epochs, args.seeds, not args.quiet))
-    comp.fit(frame, ["GR", "CO2"], ["GR", "CO2"], test=100)
-    title = (f"Gas furnace (Box-Jenkins J): inputs and targets GR, CO2; lookback 10; last 100 "
-             f"rows as test ({comp.reports['naive']['n_windows']} windows); {args.epochs} "
-             f"epochs; {args.seeds} seeds")
+    comp.fit(frame, ["GR", "CO2"], ["GR", "CO2"], test=TEST, val=VAL)
+    title = (f"Gas furnace (Box-Jenkins J): inputs and targets GR, CO2; lookback 10; last "
+             f"{TEST} rows as test ({comp.reports['naive']['n_windows']} windows), the {VAL} "
+             f"before as validation (patience {PATIENCE}); up to {args.epochs} epochs; "
+             f"{args.seeds} seeds")
     print(comp.table(title))
     print(comp.verdict("LSTM(64)"))
     print()

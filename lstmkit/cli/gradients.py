@@ -68,13 +68,17 @@ def _subset(w, m: int):
 
 
 def _initial_network(forecaster):
-    """The network ``forecaster`` started from: its first seed's initial weights."""
+    """The network ``forecaster`` started from: its first seed's initial weights. A network
+    with a linear skip starts with a zero head, which passes no gradient at all: its encoder's
+    initial weights are measured under the random head it would have had without the skip."""
+    from dataclasses import replace
+
     import torch
 
     from lstmkit.forecast.networks import build_network
 
     torch.manual_seed(forecaster.seed_list[0])  # as NeuralForecaster._fit_prepared does
-    return build_network(forecaster.network_config_)
+    return build_network(replace(forecaster.network_config_, linear_skip=False))
 
 
 def _measure(forecaster, windows) -> dict:
@@ -139,10 +143,11 @@ def run(args) -> int:
     else:
         for cell in CELLS:
             # clip_norm=inf never clips (scale factor exactly 1) but makes the trainer log
-            # the gradient norm of every update
+            # the gradient norm of every update; no linear skip: all the gradient goes
+            # through the recurrent network, which is what is measured
             f = lstmkit.NeuralForecaster(
                 args.lookback, 1, cell=cell, hidden_size=args.hidden_size, epochs=args.epochs,
-                clip_norm=math.inf, seed=args.seed, progress=False)
+                clip_norm=math.inf, seed=args.seed, linear_skip=False, progress=False)
             test = int(args.test) if args.test >= 1 else args.test
             f.fit(args.data, target=args.target, features=args.features, test=test)
             for row in f.histories_[0]:

@@ -56,6 +56,11 @@ class NetworkConfig(EncoderConfig):
 
     residual: bool = param(True, "predict the value itself, not the change from the last "
                            "value", flag, cli="--no-residual")
+    linear_skip: bool = param(True, "leave out the linear autoregression that is otherwise "
+                              "added to the output (fitted by least squares on the training "
+                              "windows, then fixed; the head starts at zero, so the network "
+                              "starts as that AR and learns what it misses; seq2seq has none)",
+                              flag, cli="--no-linear-skip")
     input_dropout: float = param(0.0, "dropout on the inputs", fraction)
     recurrent_dropout: float = param(0.0, "variational dropout on the recurrent state (the "
                                      "same mask every step)", fraction)

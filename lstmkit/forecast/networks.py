@@ -9,7 +9,14 @@ Both map a window to a direct multi-step forecast::
 ``y_hat = last + head(...)``. The network then starts out as the naive forecast
 and learns what the naive forecast misses; on the gas furnace this halves the
 test MSE of the same LSTM(64) (see ``benchmarks/gas_furnace_speed.py``).
-With ``residual=False`` the network is exactly the course's ``LSTM -> Linear``.
+
+With ``linear_skip=True`` (the default for the direct and recursive strategies) a fixed
+linear autoregression of the window is added too, ``y_hat = last + skip(x) + head(...)``:
+:func:`fit_linear_skip` fits it by least squares on the training windows, and the head starts
+at zero, so the network starts as linear AR and learns only what AR misses (LSTNet's linear
+part; on the gas furnace, where the dynamics are close to linear, this is what lets the LSTM
+match AR instead of losing to it). With ``residual=False, linear_skip=False`` the network is
+exactly the course's ``LSTM -> Linear``.
 """
 
 from __future__ import annotations
@@ -21,7 +28,58 @@ from lstmkit.core.errors import expected
 from lstmkit.forecast.config import NetworkConfig
 from lstmkit.nn import Recurrent
 
-__all__ = ["MLPRegressor", "NetworkConfig", "RecurrentRegressor", "build_network"]
+__all__ = ["LinearSkip", "MLPRegressor", "NetworkConfig", "RecurrentRegressor", "build_network",
+           "fit_linear_skip"]
+
+
+class LinearSkip(nn.Module):
+    """A fixed linear map of the flattened window: ``x (B, L, F) -> (B, K, D)``.
+
+    Its weights are buffers (saved with the model, never trained); zero until
+    :func:`fit_linear_skip` sets them.
+    """
+
+    def __init__(self, cfg: NetworkConfig):
+        super().__init__()
+        self.shape = (cfg.horizon, cfg.n_targets)
+        n_out, n_in = cfg.horizon * cfg.n_targets, cfg.lookback * cfg.input_size
+        self.register_buffer("weight", torch.zeros(n_out, n_in))
+        self.register_buffer("bias", torch.zeros(n_out))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = x.reshape(x.shape[0], -1)  # (B, L·F)
+        y = nn.functional.linear(flat, self.weight, self.bias)  # (B, K·D)
+        return y.view(x.shape[0], *self.shape)  # (B, K, D)
+
+
+def fit_linear_skip(x: torch.Tensor, last: torch.Tensor, y: torch.Tensor,
+                    residual: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Least-squares ``(weight (K·D, L·F), bias (K·D,))`` of ``y - last`` (``y`` without
+    ``residual``) on the flattened windows ``x`` (B, L, F), in float64; the minimum-norm
+    solution where the windows are collinear."""
+    import numpy as np
+
+    flat = x.reshape(x.shape[0], -1).double().numpy()  # (B, L·F)
+    target = y.double() - (last.double().unsqueeze(1) if residual else 0.0)  # (B, K, D)
+    design = np.c_[flat, np.ones(len(flat))]  # (B, L·F + 1)
+    coef, *_ = np.linalg.lstsq(design, target.reshape(len(flat), -1).numpy(), rcond=None)
+    return torch.as_tensor(coef[:-1].T.copy()), torch.as_tensor(coef[-1].copy())
+
+
+def _add_skip(module: nn.Module, cfg: NetworkConfig) -> None:
+    """Give ``module`` its fixed linear skip and start its head at zero (``linear_skip``)."""
+    module.skip = LinearSkip(cfg) if cfg.linear_skip else None
+    if cfg.linear_skip:
+        head = module.head if hasattr(module, "head") else module.net[-1]
+        nn.init.zeros_(head.weight)
+        nn.init.zeros_(head.bias)
+
+
+def _output(module: nn.Module, y: torch.Tensor, x: torch.Tensor, last: torch.Tensor):
+    """``y`` (B, K, D) plus the last value (residual) and the linear skip, where configured."""
+    if module.skip is not None:
+        y = y + module.skip(x)  # (B, K, D)
+    return y + last.unsqueeze(1) if module.cfg.residual else y
 
 
 class RecurrentRegressor(nn.Module):
@@ -46,6 +104,7 @@ class RecurrentRegressor(nn.Module):
         )
         size = cfg.hidden_size * (2 if cfg.bidirectional else 1)
         self.head = nn.Linear(size, cfg.horizon * cfg.n_targets)
+        _add_skip(self, cfg)
 
     def forward(self, x: torch.Tensor, last: torch.Tensor, y=None, horizon=None) -> torch.Tensor:
         out, _ = self.encoder(x)  # (B, L, D·H)
@@ -56,7 +115,7 @@ class RecurrentRegressor(nn.Module):
             final = out[:, -1]  # (B, H)
         y = self.head(final)  # (B, K·D)
         y = y.view(x.shape[0], self.cfg.horizon, self.cfg.n_targets)  # (B, K, D)
-        return y + last.unsqueeze(1) if self.cfg.residual else y
+        return _output(self, y, x, last)
 
 
 class MLPRegressor(nn.Module):
@@ -71,10 +130,11 @@ class MLPRegressor(nn.Module):
             nn.ReLU(),
             nn.Linear(cfg.hidden_size, cfg.horizon * cfg.n_targets),
         )
+        _add_skip(self, cfg)
 
     def forward(self, x: torch.Tensor, last: torch.Tensor, y=None, horizon=None) -> torch.Tensor:
         y = self.net(x).view(x.shape[0], self.cfg.horizon, self.cfg.n_targets)  # (B, K, D)
-        return y + last.unsqueeze(1) if self.cfg.residual else y
+        return _output(self, y, x, last)
 
 
 def build_network(cfg: NetworkConfig) -> nn.Module:

@@ -25,7 +25,7 @@ from lstmkit.forecast.config import (
     TrainConfig,
 )
 from lstmkit.forecast.forecaster import Forecaster
-from lstmkit.forecast.networks import build_network
+from lstmkit.forecast.networks import build_network, fit_linear_skip
 from lstmkit.forecast.training import train
 
 
@@ -66,6 +66,7 @@ class NeuralForecaster(Forecaster):
         net = self.config("network")
         mlp = net.cell == "mlp"
         return replace(net, kind="mlp" if mlp else "recurrent", cell="lstm" if mlp else net.cell,
+                       linear_skip=net.linear_skip and net.strategy != "seq2seq",
                        input_size=n_features, n_targets=n_targets, lookback=self.lookback,
                        horizon=1 if net.strategy == "recursive" else self.horizon)
 
@@ -130,7 +131,9 @@ class NeuralForecaster(Forecaster):
         tr = self._tensors(p.train)
         va = self._tensors(p.val) if p.val is not None else None
         cfg, run = self.train_config(), self.config("execution")
-        build = lambda: build_network(self.network_config_)
+        skip = (fit_linear_skip(*tr[:3], self.network_config_.residual)
+                if self.network_config_.linear_skip else None)
+        build = lambda: with_skip(build_network(self.network_config_), skip)
         if run.kernel == "auto" and fused_step.supports_config(self.network_config_, cfg.loss):
             fused_step.load()  # build / load the C++ step here, once, before any fork
         ckpt = self._checkpoints(tr)
@@ -186,12 +189,24 @@ class NeuralForecaster(Forecaster):
         from lstmkit.core.config import from_dict
         from lstmkit.core.persistence import load_seed_networks
 
-        self.network_config_ = from_dict(NetworkConfig, config["network"])
+        # models saved before the linear skip existed have none
+        network = config["network"]
+        if isinstance(network, dict):
+            network = {"linear_skip": False, **network}
+        self.network_config_ = from_dict(NetworkConfig, network)
         self.networks_ = load_seed_networks(lambda: build_network(self.network_config_),
                                             config["seeds"], tensors)
         self.train_seconds_ = config.get("train_seconds", [])
         self.best_epochs_ = config.get("best_epochs", [])
         self.histories_ = []
+
+
+def with_skip(net, skip):
+    """``net`` with its linear skip set to ``skip = (weight, bias)`` (None: left as it is)."""
+    if skip is not None:
+        net.skip.weight.copy_(skip[0])
+        net.skip.bias.copy_(skip[1])
+    return net
 
 
 class LSTMForecaster(NeuralForecaster):
