@@ -81,7 +81,7 @@ def test_fit_predict_evaluate_save_load_roundtrip(tmp_path):
     clf.fit(seqs, y, test=0.25, val=0.1)
     rep = clf.evaluate()
     assert rep["n"] == 15 and len(rep["per_seed"]) == 2
-    assert set(rep["baselines"]) == {"majority", "1-NN"}
+    assert set(rep["baselines"]) == {"majority", "1-NN", "1-NN DTW"}
     assert rep["aggregate"]["accuracy"]["mean"] > 0.8  # an easy task
     assert {"mean", "median", "min", "max"} <= set(rep["aggregate"]["accuracy"])
     assert np.asarray(rep["ensemble"]["confusion"]).sum() == 15
@@ -97,7 +97,8 @@ def test_fit_predict_evaluate_save_load_roundtrip(tmp_path):
     assert type(generic) is SequenceClassifier
     np.testing.assert_allclose(generic.predict_proba(seqs[:5]), proba, rtol=1e-6)
     rep2 = again.evaluate(seqs[:20], y[:20])
-    assert "1-NN" in rep2["baselines"]
+    assert rep2["baselines"]["1-NN DTW"] == clf.evaluate(seqs[:20], y[:20])["baselines"][
+        "1-NN DTW"]  # the saved reference set keeps each sequence's length
 
 
 def test_errors_are_one_line():

@@ -10,8 +10,11 @@
 Inputs are multichannel sequences of any length: arrays (N, T, C) (with optional ``lengths``),
 lists of (T_i, C) arrays, a long CSV ``id, t, channels..., label`` or a bundled set (see
 :mod:`lstmkit.classify.data`). ``evaluate`` always reports the model beside two baselines
-on the same test sequences: the majority class and 1-nearest-neighbour (Euclidean distance on
-the standardised sequences, zero-padded or cut to the training length and flattened).
+on the same test sequences: the majority class, 1-nearest-neighbour (Euclidean distance on
+the standardised sequences, zero-padded or cut to the training length and flattened) and
+1-nearest-neighbour under DTW (full window, each sequence at its own length;
+:mod:`lstmkit.classify.dtw`). The report's verdict line says whether the model beats the best
+of them.
 """
 
 from __future__ import annotations
@@ -164,11 +167,18 @@ class SequenceClassifier(NeuralClassifierBase):
             raise expected(type(self).__name__, "labelled data to evaluate", "no labels")
         x, lens, _ = _tensors(s)
         members = self._member_proba(x, lens)  # (S, N, K)
-        baselines = {"majority": self._majority(s.y)}
+        baselines, skipped = {"majority": self._majority(s.y)}, {}
         if self.knn_ is not None:
             baselines["1-NN"] = classification_metrics(s.y, self._knn_predict(s),
                                                        len(self.classes_))
-        return self._report(s.y, members, baselines)
+            pred, why = self._dtw_predict(s)
+            if pred is None:
+                skipped["1-NN DTW"] = why
+            else:
+                baselines["1-NN DTW"] = classification_metrics(s.y, pred, len(self.classes_))
+        report = self._report(s.y, members, baselines)
+        report["skipped_baselines"] = skipped
+        return report
 
     # ------------------------------------------------------------------ 1-NN baseline
     def _flat(self, s: SequenceSet) -> np.ndarray:
@@ -183,12 +193,30 @@ class SequenceClassifier(NeuralClassifierBase):
 
     def _set_knn(self, train: SequenceSet) -> None:
         flat = self._flat(train)
-        self.knn_ = (flat, train.y.copy()) if flat.size <= KNN_MAX_VALUES else None
+        lengths = np.minimum(train.lengths, self.max_len_).astype(np.int64)
+        self.knn_ = (flat, train.y.copy(), lengths) if flat.size <= KNN_MAX_VALUES else None
+
+    def _dtw_predict(self, s: SequenceSet):
+        """(1-NN DTW predictions, None), or (None, why it was skipped)."""
+        from lstmkit.classify import dtw
+
+        flat, y, train_len = self.knn_
+        if train_len is None:
+            return None, "a model saved without its training lengths"
+        lengths = np.minimum(s.lengths, self.max_len_)
+        cost = dtw.cells(train_len, lengths)
+        if cost > dtw.MAX_CELLS:
+            return None, (f"{cost:.2g} DTW cell updates, over the {dtw.MAX_CELLS:.0g} "
+                          "limit (minutes on 2 cores)")
+        C = s.X.shape[2]
+        train_X = flat.reshape(len(y), self.max_len_, C)  # (N, T, C)
+        X = self._flat(s).reshape(len(s), self.max_len_, C)  # (M, T, C)
+        return dtw.nearest(train_X, train_len, y, X, lengths), None
 
     def _knn_predict(self, s: SequenceSet) -> np.ndarray:
         from sklearn.neighbors import KNeighborsClassifier
 
-        X, y = self.knn_
+        X, y, _ = self.knn_
         return KNeighborsClassifier(n_neighbors=1).fit(X, y).predict(self._flat(s))
 
     # ------------------------------------------------------------------ persistence
@@ -197,6 +225,7 @@ class SequenceClassifier(NeuralClassifierBase):
         if self.knn_ is not None:
             out["baseline.knn_X"] = torch.as_tensor(self.knn_[0])
             out["baseline.knn_y"] = torch.as_tensor(self.knn_[1])
+            out["baseline.knn_lengths"] = torch.as_tensor(self.knn_[2])
         return out
 
     def _extra_config(self) -> dict:
@@ -210,7 +239,9 @@ class SequenceClassifier(NeuralClassifierBase):
         self.split_sizes_ = config.get("split_sizes")
         self.test_set_ = None
         kx, ky = tensors.get("baseline.knn_X"), tensors.get("baseline.knn_y")
-        self.knn_ = None if kx is None else (kx.numpy(), ky.numpy())
+        kl = tensors.get("baseline.knn_lengths")  # absent from models saved before the DTW baseline
+        self.knn_ = None if kx is None else (kx.numpy(), ky.numpy(),
+                                             None if kl is None else kl.numpy())
 
 
 def _tensors(s: SequenceSet | None):

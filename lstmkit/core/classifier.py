@@ -175,4 +175,23 @@ def report_table(report: dict, title: str = "") -> str:
         rows.append((f"{report['model']} ensemble of {S}", _pct(ens["accuracy"]),
                      _pct(ens["macro_f1"]), "-"))
     header = ("model", "accuracy % mean [min-max]", "macro-F1 %", "train s")
-    return format_table(header, rows, title)
+    lines = [format_table(header, rows, title)]
+    lines += [f"{name} skipped: {why}"
+              for name, why in (report.get("skipped_baselines") or {}).items()]
+    lines.append(verdict(report))
+    return "\n".join(lines)
+
+
+def verdict(report: dict) -> str:
+    """One line: does the model (the seed ensemble, which ``predict`` uses) beat the best
+    baseline on accuracy?"""
+    S = len(report["per_seed"])
+    acc = report["ensemble"]["accuracy"] if S > 1 else report["per_seed"][0]["accuracy"]
+    what = report["model"] + (f" (ensemble of {S})" if S > 1 else "")
+    name, best = max(((n, m["accuracy"]) for n, m in report["baselines"].items()),
+                     key=lambda t: t[1])
+    if acc > best:
+        return (f"verdict: {what} beats every baseline: accuracy {acc * 100:.2f}% vs "
+                f"{name} {best * 100:.2f}%")
+    return (f"verdict: {what} does NOT beat {name}: accuracy {acc * 100:.2f}% vs "
+            f"{best * 100:.2f}%")
