@@ -132,3 +132,72 @@ def test_cli_text_fit_complete_generate(tmp_path, capsys):
     assert main(["text", "fit", "--corpus", str(bad), "--out", str(tmp_path / "b")]) == 2
     assert "UTF-8" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+# ---------------------------------------------------------------- adaptive softmax
+def test_adaptive_softmax_is_a_distribution_and_its_loss_is_its_nll():
+    torch.manual_seed(0)
+    cfg = LMConfig(vocab_size=5000, embed_size=12, hidden_size=8, num_layers=1, dropout=0.0)
+    assert cfg.output_layer() == "adaptive"  # auto, from 4000 tokens
+    net = LMNet(cfg).double().eval()
+    assert net.adaptive and net.asm.cutoffs[:-1] == [625, 2500]
+    x, y = torch.randint(0, 5000, (3, 7)), torch.randint(0, 5000, (3, 7))
+    logp, _ = net(x)  # (B, T, V) log-probabilities
+    assert logp.shape == (3, 7, 5000)
+    torch.testing.assert_close(logp.logsumexp(-1), torch.zeros(3, 7, dtype=torch.float64))
+    want = -logp.gather(2, y.unsqueeze(2)).mean()
+    loss, _ = net.loss(x, y)
+    torch.testing.assert_close(loss, want, rtol=1e-12, atol=1e-12)
+    total, n = stream_nll(net, x.reshape(-1), chunk=5)  # the training/eval path
+    with torch.no_grad():
+        full = -torch.log_softmax(net(x.reshape(1, -1))[0], -1)[0, :-1].gather(
+            1, x.reshape(-1)[1:].unsqueeze(1)).sum()
+    assert n == 20 and math.isclose(total, float(full), rel_tol=1e-10)
+    assert LMNet(LMConfig(vocab_size=3999)).decoder is not None  # auto: full below 4000
+    assert LMNet(LMConfig(vocab_size=300, softmax="adaptive")).adaptive
+
+
+def test_an_adaptive_model_trains_saves_and_completes(tmp_path):
+    lm = _tiny_lm(epochs=4, softmax="adaptive")
+    assert lm.net_.adaptive and lm.evaluate()["perplexity"] < len(lm.vocab_) / 2
+    lm.save(tmp_path / "a")
+    again = LanguageModel.load(tmp_path / "a")
+    np.testing.assert_allclose(again.next_distribution("segue documento"),
+                               lm.next_distribution("segue documento"), rtol=1e-6)
+    assert again.complete("segue documento em", k=2) == lm.complete("segue documento em", k=2)
+
+
+# ---------------------------------------------------------------- stopping, prompts
+def test_the_learning_rate_floor_stops_training_and_says_so():
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(30)]
+    noise = [" ".join(rng.choice(words, 8)) for _ in range(120)]  # nothing to learn: val
+    lm = LanguageModel(min_count=1, embed_size=16, hidden_size=16, num_layers=1, dropout=0.0,
+                       epochs=40, batch_size=4, bptt=8, lr=3e-2, lr_decay=0.1, min_lr=1e-4,
+                       progress=False, threads=1).fit(noise, val=0.2, test=0.1)
+    assert len(lm.history_) < 40  # perplexity stops improving, lr / 10 each time, < 1e-4
+    assert lm.history_[-1]["lr"] < 1e-3
+    assert lm.stop_reason_.startswith(f"stopped after epoch {len(lm.history_)} of 40: the "
+                                      "learning rate decayed to")
+    with pytest.raises(LstmkitError, match="expected min_lr below lr"):
+        LanguageModel(lr=1e-3, min_lr=1e-3).fit(LINES)
+
+
+def test_prompts_empty_are_refused_and_unknown_are_named(tmp_path, capsys):
+    lm = _tiny_lm(epochs=1)
+    for bad in ("", "   ", "\n"):
+        with pytest.raises(LstmkitError, match="Prompt: expected at least one word"):
+            lm.complete(bad)
+        with pytest.raises(LstmkitError, match="Prompt: expected at least one word"):
+            lm.generate(bad)
+    assert lm.unknown_words("xyzzy plugh") == ["xyzzy", "plugh"]
+    assert lm.unknown_words("xyzzy governo") is None
+    lm.save(tmp_path / "lm")
+    assert main(["text", "complete", "--model", str(tmp_path / "lm"), "xyzzy plugh"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: every word of the prompt is unknown to the model (xyzzy, plugh)" in err
+    assert main(["text", "generate", "--model", str(tmp_path / "lm"), ""]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == "" and cap.err.startswith("error: Prompt: expected at least one word")
+    assert main(["text", "complete", "--model", str(tmp_path / "lm"), "o governo"]) == 0
+    assert capsys.readouterr().err == ""

@@ -4,6 +4,7 @@ autocomplete."""
 from __future__ import annotations
 
 import json
+import sys
 
 ORDER = 30
 
@@ -95,6 +96,8 @@ def _summary(lm, m: dict, corpus) -> str:
     tr, va, te = lm.split_tokens_
     lines = [f"{lm.label} on {corpus}: {tr} train / {va} val / {te} test tokens, "
              f"vocabulary {len(lm.vocab_)}, {lm.train_seconds_:.0f} s"]
+    if getattr(lm, "stop_reason_", None):
+        lines.append(lm.stop_reason_)
     if "perplexity" in m:
         lines.append(f"test perplexity: {lm.label} {m['perplexity']:.1f}   "
                      f"Kneser-Ney {m['ngram_order']}-gram {m['ngram_perplexity']:.1f}   "
@@ -126,6 +129,7 @@ def complete(args) -> int:
     from lstmkit.text.language import LanguageModel
 
     lm = load(args.model, LanguageModel)
+    _warn_unknown(lm, args.prompt)
     for word, p in lm.complete(args.prompt, k=args.top):
         print(f"{word}\t{p:.4f}")
     return 0
@@ -136,9 +140,19 @@ def generate(args) -> int:
     from lstmkit.text.language import LanguageModel
 
     lm = load(args.model, LanguageModel)
+    _warn_unknown(lm, args.prompt)
     print(lm.generate(args.prompt, n=args.tokens, temperature=args.temperature,
                       top_k=args.top_k, seed=args.seed))
     return 0
+
+
+def _warn_unknown(lm, prompt: str) -> None:
+    """A warning on stderr when no word of the prompt is in the vocabulary."""
+    lm.check_prompt(prompt)  # refuses an empty prompt before anything is printed
+    unknown = lm.unknown_words(prompt)
+    if unknown is not None:
+        print(f"warning: every word of the prompt is unknown to the model ({', '.join(unknown)}"
+              "): the prediction ignores the prompt", file=sys.stderr)
 
 
 def evaluate(args) -> int:

@@ -86,6 +86,7 @@ class TrainResult:
     history: list[dict]  # one row per epoch: epoch, train_loss, val_loss, grad_norm, clipped
     best_epoch: int  # epoch whose weights were kept (1-based)
     seconds: float
+    stop_reason: str | None = None  # why training stopped before its last epoch, if it did
 
 
 @contextlib.contextmanager

@@ -51,13 +51,28 @@ class LMTokens(TokenConfig):
         return (self.level == "word") if self.lower is None else bool(self.lower)
 
 
+ADAPTIVE_FROM = 4000  # softmax="auto": the adaptive softmax from this vocabulary size
+
+
 @dataclass
 class LMConfig(RecurrentConfig, EmbeddingConfig):
     """Everything needed to rebuild an :class:`~lstmkit.text.language.LMNet`."""
 
     tie_weights: bool = param(True, "separate output weights (default: tied to the embedding, "
-                              "Press & Wolf 2017)", flag, cli="--no-tie-weights")
+                              "Press & Wolf 2017; full softmax only)", flag,
+                              cli="--no-tie-weights")
+    softmax: str = param("auto", "output layer: full (one score per token), adaptive (Grave et "
+                         "al. 2017: frequent tokens in a head, rare ones in smaller clusters; "
+                         "exact probabilities, several times faster on large vocabularies), or "
+                         f"auto (adaptive from {ADAPTIVE_FROM} tokens)",
+                         choice("auto", "full", "adaptive"))
     vocab_size: int = shape(2, "V: vocabulary size")
+
+    def output_layer(self) -> str:
+        """full or adaptive, for this vocabulary size."""
+        if self.softmax == "auto":
+            return "adaptive" if self.vocab_size >= ADAPTIVE_FROM else "full"
+        return self.softmax
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,12 +85,19 @@ class LMTrainConfig(OptimConfig, WeightDecay):
     bptt: int = param(35, "steps of truncated backpropagation through time", positive_int)
     lr_decay: float = param(0.25, "lr multiplier after an epoch without a better validation "
                             "perplexity", Check("float", low=0, low_open=True, high=1))
+    min_lr: float = param(1e-5, "stop training when the decayed learning rate falls below "
+                          "this", Check("float", low=0, low_open=True))
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def validate(self, component: str = "LanguageModel") -> LMTrainConfig:
-        return check_config(self, component)
+        check_config(self, component)
+        if self.min_lr >= self.lr:
+            from lstmkit.core.errors import expected
+
+            raise expected(component, f"min_lr below lr ({self.lr:g})", f"{self.min_lr:g}")
+        return self
 
 
 @dataclass

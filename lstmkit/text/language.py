@@ -8,9 +8,12 @@
 
 Network: embedding -> dropout -> stacked :class:`lstmkit.nn.Recurrent` -> dropout -> linear
 to the vocabulary, optionally with the output weights tied to the embedding (Press & Wolf
-2017; a ``Linear(H, E)`` projection is added when H != E). Trained with truncated BPTT over
-the corpus as one stream (:mod:`lstmkit.text.training`). The corpus is split by lines,
-contiguously: train, then validation, then test. The baseline is an interpolated
+2017; a ``Linear(H, E)`` projection is added when H != E), or, for vocabularies of 4,000
+tokens or more, an adaptive softmax (Grave et al. 2017,
+``torch.nn.AdaptiveLogSoftmaxWithLoss``: exact probabilities, a fraction of the cost;
+``softmax=``). Trained with truncated BPTT over the corpus as one stream
+(:mod:`lstmkit.text.training`). The corpus is split by lines, contiguously: train, then
+validation, then test. The baseline is an interpolated
 Kneser-Ney n-gram model (:mod:`lstmkit.text.ngram`) on the same streams and vocabulary.
 """
 
@@ -45,7 +48,13 @@ SPECIAL = ("<pad>", "<unk>", EOS)
 
 
 class LMNet(nn.Module):
-    """``x`` (B, T) token ids, state -> logits (B, T, V), final state."""
+    """``x`` (B, T) token ids, state -> scores (B, T, V), final state.
+
+    The output layer is a full softmax (``decoder``: logits) or an adaptive one (``asm``:
+    ``forward`` returns log-probabilities, which are logits too); :meth:`loss` is the mean
+    next-token cross-entropy, computed without the (B, T, V) scores where the adaptive
+    softmax allows it.
+    """
 
     def __init__(self, cfg: LMConfig):
         super().__init__()
@@ -55,32 +64,69 @@ class LMNet(nn.Module):
         nn.init.uniform_(self.embed.weight, -0.1, 0.1)
         self.drop = nn.Dropout(cfg.dropout)
         self.encoder = Recurrent(cfg.cell, E, H, num_layers=cfg.num_layers, dropout=cfg.dropout)
-        self.proj = nn.Linear(H, E) if cfg.tie_weights and H != E else None
-        self.decoder = nn.Linear(E if cfg.tie_weights else H, V)
+        self.adaptive = cfg.output_layer() == "adaptive"
+        tied = cfg.tie_weights and not self.adaptive
+        self.proj = nn.Linear(H, E) if (tied or self.adaptive) and H != E else None
+        if self.adaptive:
+            self.decoder = None
+            # each tail cluster's width is E / div**i: keep it at least 1 on small embeddings
+            div = 4.0 if E >= 64 else (2.0 if E >= 4 else 1.0)
+            self.asm = nn.AdaptiveLogSoftmaxWithLoss(E, V, cutoffs=adaptive_cutoffs(V),
+                                                     div_value=div)
+            return
+        self.decoder = nn.Linear(E if tied else H, V)
         nn.init.zeros_(self.decoder.bias)
-        if cfg.tie_weights:
+        if tied:
             self.decoder.weight = self.embed.weight  # one tensor, saved once
 
-    def forward(self, x: torch.Tensor, state=None):
+    def features(self, x: torch.Tensor, state=None):
+        """(B, T) ids -> (B, T, E or H) inputs of the output layer, final state."""
         out, state = self.encoder(self.drop(self.embed(x)), state)  # (B, T, H)
         out = self.drop(out)
         if self.proj is not None:
             out = self.proj(out)  # (B, T, E)
+        return out, state
+
+    def forward(self, x: torch.Tensor, state=None):
+        out, state = self.features(x, state)
+        if self.adaptive:
+            B, T, E = out.shape
+            return self.asm.log_prob(out.reshape(B * T, E)).view(B, T, -1), state  # (B, T, V)
         return self.decoder(out), state  # (B, T, V)
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor, state=None, reduction: str = "mean"):
+        """Next-token cross-entropy of targets ``y`` (B, T) (nats), final state."""
+        out, state = self.features(x, state)
+        flat = out.reshape(-1, out.shape[-1])  # (B·T, E)
+        if self.adaptive:
+            nll = -self.asm(flat, y.reshape(-1)).output  # (B·T,) target log-probabilities
+            return (nll.sum() if reduction == "sum" else nll.mean()), state
+        logits = self.decoder(flat)  # (B·T, V)
+        return torch.nn.functional.cross_entropy(logits, y.reshape(-1),
+                                                 reduction=reduction), state
 
     def weights(self) -> dict:
         """state_dict without the tied copy (safetensors refuses shared tensors)."""
         sd = self.state_dict()
-        if self.cfg.tie_weights:
+        if self.decoder is not None and self.decoder.weight is self.embed.weight:
             sd.pop("decoder.weight", None)
         return sd
 
     def load_weights(self, sd: dict) -> None:
         missing, unexpected = self.load_state_dict(sd, strict=False)
-        missing = [k for k in missing if not (self.cfg.tie_weights and k == "decoder.weight")]
+        tied = self.decoder is not None and self.decoder.weight is self.embed.weight
+        missing = [k for k in missing if not (tied and k == "decoder.weight")]
         if missing or unexpected:
             raise expected("Model", "weights matching config.json",
                            f"missing {missing[:3]}, unexpected {unexpected[:3]}")
+
+
+def adaptive_cutoffs(V: int) -> list[int]:
+    """The adaptive softmax's cluster bounds for V tokens (ids sorted by training frequency):
+    a head of the V/8 most frequent (at least min(500, V/4), at most 4000), then clusters up
+    to V/2 and V (``benchmarks/text_speed.py`` measures the speed it gives)."""
+    head = max(1, min(4000, max(V // 8, min(500, V // 4))))
+    return [c for c in (head, max(V // 2, 2 * head)) if c < V - 1]
 
 
 class LanguageModel(Estimator):
@@ -142,6 +188,7 @@ class LanguageModel(Estimator):
                           seed=self.seed, desc=self.label, run=self.config("execution"))
         self.history_, self.best_epoch_ = result.history, result.best_epoch
         self.train_seconds_ = result.seconds
+        self.stop_reason_ = result.stop_reason
         self.ngram_ = KneserNey(self.ngram_order, len(self.vocab_)).fit(tr.numpy())
         self.val_ppl_ = result.history[-1].get("val_ppl") if va.numel() > 1 else None
         if va.numel() > 1:
@@ -172,6 +219,23 @@ class LanguageModel(Estimator):
         return out
 
     # ------------------------------------------------------------------ prompts
+    def check_prompt(self, prompt) -> str:
+        """The prompt, or a one-line error when it is not text or has no token."""
+        if not isinstance(prompt, str):
+            raise expected("Prompt", "text", type(prompt).__name__)
+        if not self._tokens(prompt):
+            raise expected("Prompt", "at least one word", repr(prompt))
+        return prompt
+
+    def unknown_words(self, prompt: str) -> list[str] | None:
+        """The prompt's words when none of them is in the vocabulary (they all read as
+        ``<unk>``); None when at least one is known. Char level: the unknown characters."""
+        toks = self._tokens(self.check_prompt(prompt))
+        if self.level == "char":
+            toks = [t for t in toks if not t.isspace()]
+        known = [t for t in toks if t in self.vocab_.stoi and t not in SPECIAL]
+        return None if known or not toks else list(dict.fromkeys(toks))
+
     def _context(self, prompt: str) -> list[int]:
         """Ids of the prompt, preceded by the end of a previous line."""
         start = [EOS] if self.level == "word" else ["\n"]
@@ -193,12 +257,16 @@ class LanguageModel(Estimator):
     def complete(self, prompt: str, k: int = 5) -> list[tuple[str, float]]:
         """The ``k`` most likely next words with their probabilities.
 
+        An empty prompt (no token) is refused; :meth:`unknown_words` says when every word
+        of it is unknown (the CLI warns).
+
         Word level: the next token (``<pad>``, ``<unk>`` and ``<eos>`` left out; the
         probabilities are not renormalised). Char level: a beam search over characters for
         the next word, its probability being P(its characters, then a non-word character);
         a space is appended to a prompt that does not end in whitespace.
         """
         self._check_fitted("complete")
+        self.check_prompt(prompt)
         positive_int("complete", "k", k)
         if self.level == "char":
             return self._complete_chars(prompt if prompt[-1:].isspace() else prompt + " ", k)
@@ -243,6 +311,7 @@ class LanguageModel(Estimator):
                  top_k: int | None = None, seed: int | None = 0) -> str:
         """The prompt followed by ``n`` sampled tokens (temperature, optional top-k)."""
         self._check_fitted("generate")
+        self.check_prompt(prompt)
         if not temperature > 0:
             raise expected("generate", "temperature > 0", repr(temperature))
         optional(positive_int)("generate", "top_k", top_k)

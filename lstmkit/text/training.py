@@ -6,14 +6,15 @@ the recurrent state into the next step detached from the graph (so gradients flo
 most ``bptt`` steps while the state flows through the whole stream). Adam, gradient
 clipping, and the learning rate divided by 4 whenever the validation perplexity does not
 improve (Zaremba et al. 2014 / Merity et al. 2017 style); the best-validation weights are kept.
+Training stops, and says why, once the learning rate has decayed under ``min_lr``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from lstmkit.core.config import Execution
@@ -57,9 +58,8 @@ def stream_nll(model: nn.Module, ids: torch.Tensor, chunk: int = 256) -> tuple[f
         x = data[:, i : i + chunk]
         y = data[:, i + 1 : i + 1 + chunk]
         x = x[:, : y.shape[1]]
-        logits, state = model(x, state)  # (1, t, V)
-        total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
-                                       reduction="sum"))
+        nll, state = model.loss(x, y, state, reduction="sum")
+        total += float(nll)
         count += y.numel()
     model.train(was)
     return total, count
@@ -73,7 +73,8 @@ def perplexity(model: nn.Module, ids: torch.Tensor) -> float:
 def train_lm(model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor | None,
              cfg: LMTrainConfig, seed: int = 0, desc: str = "LM",
              run: Execution | None = None) -> TrainResult:
-    """Train ``model(x (B, T), state) -> (logits (B, T, V), state)`` in place.
+    """Train ``model`` (``model.loss(x (B, T), y (B, T), state) -> (mean nats, state)``) in
+    place.
 
     History rows: ``epoch, train_ppl, lr`` (+ ``val_ppl``). With a validation stream the
     weights of the best validation epoch are restored at the end. ``run``: threads (0: torch's
@@ -96,8 +97,7 @@ def train_lm(model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor | 
                 x = data[:, i : i + cfg.bptt]  # (B, t)
                 y = data[:, i + 1 : i + 1 + cfg.bptt]  # (B, t): the next tokens
                 x = x[:, : y.shape[1]]
-                logits, state = model(x, detach(state))  # (B, t, V)
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+                loss, state = model.loss(x, y, detach(state))  # mean next-token nats
                 steps += 1
                 first = guarded_step(loss, opt, params, cfg.clip_norm, epoch, steps, first)
                 total += float(loss.detach()) * y.numel()
@@ -110,4 +110,10 @@ def train_lm(model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor | 
             if not log.record(row) and "val_ppl" in row:
                 for g in opt.param_groups:  # no new best: decay the learning rate
                     g["lr"] *= cfg.lr_decay
+                lr = opt.param_groups[0]["lr"]
+                if lr < cfg.min_lr and epoch < cfg.epochs:
+                    stop = (f"stopped after epoch {epoch} of {cfg.epochs}: the learning rate "
+                            f"decayed to {lr:.3g}, under min_lr {cfg.min_lr:g} (best "
+                            "validation epoch kept)")
+                    return replace(log.result(), stop_reason=stop)
     return log.result()
