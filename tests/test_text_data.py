@@ -105,3 +105,65 @@ def test_text_classifier_fit_evaluate_save_load(tmp_path):
     again = load_classifier(tmp_path / "t")
     np.testing.assert_allclose(again.predict_proba(texts[:4]), clf.predict_proba(texts[:4]),
                                rtol=1e-6)
+    # the TF-IDF baseline is saved as data (no pickle) and scores the same after loading
+    assert again.evaluate(texts[:40], labels[:40])["baselines"] == \
+        clf.evaluate(texts[:40], labels[:40])["baselines"]
+
+
+def _sentiment_csv(path, n=120):
+    rng = np.random.default_rng(1)
+    good, bad = ["ótimo", "adorei", "lindo", "feliz"], ["péssimo", "odiei", "ruim", "triste"]
+    filler = ["o", "filme", "foi", "muito", "hoje", "bem", "dia"]
+    rows = ["text,label"]
+    for i in range(n):
+        pos = i % 2 == 0
+        words = list(rng.choice(filler, 4)) + [rng.choice(good if pos else bad)]
+        rng.shuffle(words)
+        rows.append(f"{' '.join(words)},{'positivo' if pos else 'negativo'}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_cli_text_classify_round_trip(tmp_path, capsys):
+    from lstmkit.cli.main import main
+
+    data = _sentiment_csv(tmp_path / "reviews.csv")
+    out = tmp_path / "run"
+    args = ["text", "classify", "fit", "--data", str(data), "--out", str(out), "--epochs", "12",
+            "--embed-size", "8", "--hidden-size", "8", "--lr", "0.01", "--min-count", "1",
+            "--batch-size", "16", "--quiet"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "tf-idf + logistic regression" in text and "\nverdict: " in text
+    assert {"model.safetensors", "config.json", "metrics.json", "history.csv",
+            "confusion.png"} <= {p.name for p in out.iterdir()}
+    assert main(["text", "classify", "predict", "--model", str(out), "--text",
+                 "adorei o filme, ótimo", "filme péssimo, odiei"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "text,predicted,p_negativo,p_positivo"
+    assert [ln.split(",")[-3] for ln in lines[1:]] == ["positivo", "negativo"]
+    pred = tmp_path / "pred.csv"
+    assert main(["text", "classify", "predict", "--model", str(out), "--data", str(data),
+                 "--out", str(pred)]) == 0
+    assert len(pred.read_text(encoding="utf-8").splitlines()) == 121
+    capsys.readouterr()
+    assert main(["text", "classify", "evaluate", "--model", str(out), "--data", str(data)]) == 0
+    text = capsys.readouterr().out
+    assert "tf-idf + logistic regression" in text and "verdict: " in text
+    # bad input: one line, exit 2, nothing written
+    assert main(["text", "classify", "predict", "--model", str(out), "--data",
+                 str(tmp_path / "none.csv"), "--out", str(tmp_path / "p2.csv")]) == 2
+    assert capsys.readouterr().err.startswith("error: text classify predict: expected an "
+                                              "existing CSV")
+    assert not (tmp_path / "p2.csv").exists()
+
+
+@needs_dante
+def test_dantestocks_emotion_labels_follow_the_documented_coding():
+    texts, labels = load_labelled_text("dantestocks-emotion")
+    assert len(texts) == len(labels) == 1747
+    assert {lab: labels.count(lab) for lab in set(labels)} == {"alegria": 531, "tristeza": 437,
+                                                               "neutro": 779}
+    assert labels[texts.index("PETR4 subiu na bolsa 13,50. Muito bem, surpreso com o "
+                              "resultado.")] == "alegria"
+    assert all(t.strip() for t in texts)

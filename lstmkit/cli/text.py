@@ -1,5 +1,5 @@
 """``lstmkit text fit | complete | generate | evaluate | corpora``: language models and
-autocomplete."""
+autocomplete; ``lstmkit text classify ...`` (:mod:`lstmkit.cli.text_classify`): sentiment."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ def register(sub) -> None:
     from lstmkit.text.config import LANGUAGE_MODEL as spec
 
     count = option_type(positive_int.parse, "positive_int")
-    grp = sub.add_parser("text", help="language models: fit, autocomplete, generate")
+    grp = sub.add_parser("text", help="language models (fit, autocomplete, generate) and "
+                         "text classification (classify)")
     tsub = grp.add_subparsers(dest="text_command", metavar="SUBCOMMAND")
     grp.set_defaults(func=lambda args: _usage(grp))
 
@@ -62,8 +63,12 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=evaluate)
 
-    p = tsub.add_parser("corpora", help="list the bundled corpora")
+    p = tsub.add_parser("corpora", help="list the bundled corpora and labelled sets")
     p.set_defaults(func=corpora)
+
+    from lstmkit.cli import text_classify
+
+    text_classify.register_under(tsub)
 
 
 def _usage(parser) -> int:

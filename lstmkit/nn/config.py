@@ -13,7 +13,14 @@ from typing import ClassVar
 
 from lstmkit.core.config import check_config, param, shape
 from lstmkit.core.errors import expected
-from lstmkit.core.validate import choice, flag, fraction, nonnegative_int, positive_int
+from lstmkit.core.validate import (
+    choice,
+    flag,
+    fraction,
+    nonnegative_int,
+    optional,
+    positive_int,
+)
 
 ALL_CELLS = ("lstm", "gru", "rnn", "lnlstm", "mlp")
 CELLS = ("lstm", "gru", "rnn")  # what the sequence network and the language model run
@@ -48,6 +55,14 @@ class SequenceNetConfig(EncoderConfig):
     pooling: str = param("last", "how the encoder's outputs become one vector: the last "
                          "valid step, the mean, the max, or mean and max side by side",
                          choice(*POOLINGS))
+    conv_channels: int = param(0, "width C of an LSTM-FCN-style convolutional branch beside "
+                               "the recurrent encoder (0: none): Conv1d C, 2C, C with kernels "
+                               "8, 5, 3, batch norm and ReLU, averaged over the valid steps",
+                               nonnegative_int)
+    recurrent_steps: int | None = param(None, "the recurrent encoder reads the sequence "
+                                        "averaged down to at most this many steps (none: "
+                                        "every step); the convolutional branch reads them all",
+                                        optional(positive_int))
     # set by fit from the data (shapes, not hyperparameters)
     input_size: int = shape(1, "C: channels per step (ignored when vocab_size > 0)")
     n_classes: int = shape(2, "K: classes")
@@ -63,5 +78,8 @@ class SequenceNetConfig(EncoderConfig):
         check_config(self, component)
 
     def check(self, component: str) -> None:
+        if self.vocab_size and (self.conv_channels or self.recurrent_steps):
+            raise expected(component, "numeric sequences for conv_channels and recurrent_steps",
+                           "token ids")
         if self.vocab_size and self.embed_size < 1:
             raise expected(component, "embed_size >= 1 with a vocabulary", self.embed_size)

