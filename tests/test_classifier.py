@@ -61,6 +61,48 @@ def test_padding_with_garbage_does_not_change_logits(pooling, bidirectional, cel
     torch.testing.assert_close(batched, alone, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("steps", [None, 4])
+@pytest.mark.parametrize("bidirectional", BIDIR)
+def test_the_conv_branch_and_segment_means_ignore_padding(steps, bidirectional):
+    # eval mode (batch norm's running statistics): padded garbage changes no logit
+    torch.manual_seed(0)
+    cfg = SequenceNetConfig(input_size=3, n_classes=4, hidden_size=5, pooling="mean+max",
+                            bidirectional=bidirectional, conv_channels=4,
+                            recurrent_steps=steps)
+    net = SequenceNet(cfg).double()
+    with torch.no_grad():  # running statistics that are not the identity
+        for m in net.conv.norms:
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+    net.eval()
+    lengths = [9, 3, 5, 1]
+    seqs = [torch.randn(L, 3, dtype=torch.float64) for L in lengths]
+    alone = torch.cat([net(s[None], torch.tensor([len(s)])) for s in seqs])  # (4, K)
+    x = torch.randn(4, 12, 3, dtype=torch.float64) * 100
+    for i, s in enumerate(seqs):
+        x[i, : len(s)] = s
+    torch.testing.assert_close(net(x, torch.tensor(lengths)), alone, rtol=1e-10, atol=1e-10)
+
+
+def test_segment_means_are_the_means_of_equal_segments():
+    from lstmkit.nn.sequence import segment_means
+
+    x = torch.randn(3, 10, 2, dtype=torch.float64)
+    out, new = segment_means(x, torch.tensor([10, 7, 3]), 4)
+    assert new.tolist() == [4, 4, 3] and out.shape == (3, 4, 2)
+    for b, n in enumerate([10, 7, 3]):
+        s = min(n, 4)
+        edges = [k * n // s for k in range(s + 1)]  # segment k: steps edges[k] .. edges[k+1]-1
+        want = torch.stack([x[b, edges[k]:edges[k + 1]].mean(0) for k in range(s)])
+        torch.testing.assert_close(out[b, :s], want, rtol=1e-12, atol=1e-12)
+        assert (out[b, s:] == 0).all()
+
+
+def test_token_inputs_refuse_the_numeric_options():
+    with pytest.raises(LstmkitError, match="numeric sequences for conv_channels"):
+        SequenceNet(SequenceNetConfig(vocab_size=10, embed_size=4, conv_channels=8))
+
+
 def test_packed_fast_path_matches_cells_path():
     torch.manual_seed(1)
     cfg = SequenceNetConfig(cell="lstm", input_size=2, n_classes=3, hidden_size=4,

@@ -138,15 +138,16 @@ class ConvBranch(nn.Module):
     def __init__(self, in_size: int, width: int):
         super().__init__()
         sizes = [(in_size, width, 8), (width, 2 * width, 5), (2 * width, width, 3)]
-        self.convs = nn.ModuleList(nn.Conv1d(i, o, k, padding="same") for i, o, k in sizes)
+        self.convs = nn.ModuleList(nn.Conv1d(i, o, k) for i, o, k in sizes)
         self.norms = nn.ModuleList(nn.BatchNorm1d(o) for _, o, _ in sizes)
+        self.pads = [((k - 1) // 2, k // 2) for _, _, k in sizes]  # "same" output length
 
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
         B, T, _ = x.shape
         mask = _mask(lengths, T).unsqueeze(1).to(x.dtype)  # (B, 1, T)
         h = x.transpose(1, 2)  # (B, C_in, T)
-        for conv, norm in zip(self.convs, self.norms, strict=True):
-            h = torch.relu(norm(conv(h * mask)))  # (B, C_k, T)
+        for conv, norm, pad in zip(self.convs, self.norms, self.pads, strict=True):
+            h = torch.relu(norm(conv(nn.functional.pad(h * mask, pad))))  # (B, C_k, T)
         return (h * mask).sum(2) / lengths.view(B, 1).to(x.dtype)  # (B, C)
 
 
