@@ -230,3 +230,16 @@ def test_cli_fit_predict_evaluate(tmp_path, capsys):
     assert "non-empty" in capsys.readouterr().err
     assert main(["classify", "fit", "--data", "nope.csv", "--out", str(tmp_path / "x")]) == 2
     assert not (tmp_path / "x").exists()
+
+
+def test_steps_per_epoch_caps_the_batches_of_an_epoch():
+    seqs, y = _toy(64)
+    kw = dict(hidden_size=4, epochs=3, batch_size=8, seeds=1, progress=False)
+    # 40 training sequences = 5 batches; a cap at or above that changes nothing, bitwise
+    full = SequenceClassifier(**kw).fit(seqs, y, test=24)
+    same = SequenceClassifier(**kw, steps_per_epoch=5).fit(seqs, y, test=24)
+    np.testing.assert_array_equal(full.predict_proba(seqs), same.predict_proba(seqs))
+    # one batch per epoch: onecycle is sized for 3 steps (it raises if stepped a 4th time)
+    one = SequenceClassifier(**kw, steps_per_epoch=1, schedule="onecycle").fit(seqs, y, test=24)
+    assert len(one.histories_[0]) == 3
+    assert not np.array_equal(one.predict_proba(seqs), full.predict_proba(seqs))

@@ -72,7 +72,9 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
                      on_epoch=None, run: Execution | None = None) -> TrainResult:
     """Train ``model`` in place on ``(x, lengths, y)`` tensors; returns history and kept epoch.
 
-    History rows: ``epoch, train_loss, train_acc, lr`` (+ ``val_loss, val_acc``). With
+    An epoch is one pass over the training data, or ``steps_per_epoch`` mini-batches of a
+    fresh random order when that is fewer. History rows: ``epoch, train_loss, train_acc,
+    lr`` (+ ``val_loss, val_acc``; the training figures over the sequences seen). With
     ``patience`` and a val split, training stops after ``patience`` epochs without a new best
     val loss and the best weights are restored. Fixed seed -> bitwise-identical on CPU.
     ``run``: threads and progress bar (defaults: :class:`lstmkit.core.config.Execution`).
@@ -85,7 +87,10 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
     use_val = val_data is not None and int(val_data[2].shape[0]) > 0
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
-    sched = make_scheduler(opt, cfg, cfg.epochs * math.ceil(n / cfg.batch_size))
+    per_epoch = math.ceil(n / cfg.batch_size)
+    if cfg.steps_per_epoch is not None:
+        per_epoch = min(per_epoch, cfg.steps_per_epoch)
+    sched = make_scheduler(opt, cfg, cfg.epochs * per_epoch)
     gen = torch.Generator().manual_seed(seed)
     log = EpochLog(model, cfg.epochs, progress=run.progress, desc=desc, patience=cfg.patience,
                    restore_best=cfg.patience is not None, on_epoch=on_epoch)
@@ -93,9 +98,9 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
     with torch_threads(threads_for(model, cfg, run.threads)):
         for epoch in range(1, cfg.epochs + 1):
             model.train()
-            total, correct, steps = 0.0, 0, 0
+            total, correct, steps, seen = 0.0, 0, 0, 0
             lr = opt.param_groups[0]["lr"]
-            for idx in _batches(n, train_data[1], cfg, gen):
+            for idx in _batches(n, train_data[1], cfg, gen)[:per_epoch]:
                 x, lens, y = _batch(train_data, idx)
                 logits = model(x, lens)  # (B, K)
                 loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
@@ -106,8 +111,10 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
                     sched.step()
                 total += float(loss.detach()) * y.shape[0]
                 correct += int((logits.detach().argmax(1) == y).sum())
+                seen += y.shape[0]
             check_weights(model, epoch, lr)
-            row = {"epoch": epoch, "train_loss": total / n, "train_acc": correct / n, "lr": lr}
+            row = {"epoch": epoch, "train_loss": total / seen, "train_acc": correct / seen,
+                   "lr": lr}
             if use_val:
                 row["val_loss"], row["val_acc"] = evaluate_classifier(model, val_data)
             log.record(row)

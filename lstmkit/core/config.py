@@ -192,7 +192,14 @@ SCHEDULES = ("constant", "cosine", "onecycle")
 
 
 @dataclass
-class ClassifyConfig(OptimConfig, EarlyStopping, WeightDecay):
+class StepsPerEpoch:
+    steps_per_epoch: int | None = param(None, "mini-batches per epoch, drawn at random from the "
+                                        "training data (none: one pass over it)",
+                                        optional(positive_int))
+
+
+@dataclass
+class ClassifyConfig(OptimConfig, EarlyStopping, WeightDecay, StepsPerEpoch):
     """Optimisation settings of a classifier (stored in ``config.json``): AdamW."""
 
     schedule: str = param("constant", "learning-rate schedule: constant, cosine (to 0) or "

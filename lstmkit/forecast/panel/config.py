@@ -15,7 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from lstmkit.core.config import EnsembleConfig, ParamSpec, SeedExecution, param, shape
+from lstmkit.core.config import (
+    EnsembleConfig,
+    ParamSpec,
+    SeedExecution,
+    StepsPerEpoch,
+    param,
+    shape,
+)
 from lstmkit.core.validate import Check, choice, nonnegative_int, optional, positive_int
 from lstmkit.forecast.config import HorizonConfig, TrainConfig
 from lstmkit.nn.config import EncoderConfig
@@ -69,19 +76,18 @@ class GlobalNetworkConfig(EncoderConfig):
 
 
 @dataclass
-class GlobalTrainConfig(TrainConfig):
+class GlobalTrainConfig(TrainConfig, StepsPerEpoch):
     """Adam with a cosine learning-rate schedule over ``epochs`` x ``steps_per_epoch``
     mini-batches of windows sampled from every series (the loss on normalised values)."""
 
-    steps_per_epoch: int = param(100, "mini-batches per epoch (windows are sampled, not "
-                                 "enumerated)", positive_int)
     max_windows: int | None = param(None, "sample training windows only from the last N "
                                     "cut-offs of each series (none: all)",
                                     optional(positive_int))
 
 
 # ---------------------------------------------------------------------- the estimator's spec
-GLOBAL_DEFAULTS = {"lookback": 65, "horizon": 13, "epochs": 10, "batch_size": 256, "lr": 2e-3,
+GLOBAL_DEFAULTS = {"lookback": 65, "horizon": 13, "epochs": 10, "steps_per_epoch": 100,
+                   "batch_size": 256, "lr": 2e-3,
                    "clip_norm": 1.0, "loss": "mae", "seeds": 2}
 GLOBAL_FORECASTER = ParamSpec({"window": HorizonConfig, "panel": PanelConfig,
                                "network": GlobalNetworkConfig, "train": GlobalTrainConfig,

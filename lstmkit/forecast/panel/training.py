@@ -8,6 +8,8 @@ guard; with validation windows, early stopping keeps the best epoch's weights.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -47,7 +49,8 @@ def train_global(net, data, val, cfg, seed: int, run, on_epoch=None, desc="globa
         loss_fn = lambda pred, y: pinball(pred, y, q)
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.lr)
-    total = cfg.epochs * cfg.steps_per_epoch
+    steps = cfg.steps_per_epoch or max(1, math.ceil(sampler.count() / cfg.batch_size))
+    total = cfg.epochs * steps
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
     log = EpochLog(net, cfg.epochs, progress=run.progress, desc=desc, patience=cfg.patience,
                    restore_best=val is not None, on_epoch=on_epoch)
@@ -56,14 +59,14 @@ def train_global(net, data, val, cfg, seed: int, run, on_epoch=None, desc="globa
         for epoch in range(1, cfg.epochs + 1):
             net.train()
             seen = 0.0
-            for step in range(1, cfg.steps_per_epoch + 1):
+            for step in range(1, steps + 1):
                 series, (y, hist, futr) = sampler.draw(cfg.batch_size)
                 inputs, target = batch_tensors(data, series, y, hist, futr, data.kind)
                 loss = loss_fn(net(*inputs), target)
                 first = guarded_step(loss, opt, params, cfg.clip_norm, epoch, step, first)
                 sched.step()
                 seen += float(loss.detach())
-            row = {"epoch": epoch, "train_loss": seen / cfg.steps_per_epoch}
+            row = {"epoch": epoch, "train_loss": seen / steps}
             check_weights(net, epoch, cfg.lr)
             if val is not None:
                 net.eval()

@@ -113,6 +113,10 @@ class WindowSampler:
             self.lo = np.maximum(self.lo, self.hi - max_windows + 1)
         self.rng = np.random.default_rng(seed)
 
+    def count(self) -> int:
+        """How many distinct windows can be drawn."""
+        return int(np.maximum(self.hi - self.lo + 1, 0).sum())
+
     def draw(self, batch: int):
         series = self.rng.integers(0, len(self.hi), batch)
         cut = self.rng.integers(self.lo[series], self.hi[series] + 1)
