@@ -243,3 +243,18 @@ def test_steps_per_epoch_caps_the_batches_of_an_epoch():
     one = SequenceClassifier(**kw, steps_per_epoch=1, schedule="onecycle").fit(seqs, y, test=24)
     assert len(one.histories_[0]) == 3
     assert not np.array_equal(one.predict_proba(seqs), full.predict_proba(seqs))
+
+
+def test_the_encoder_input_is_what_the_recurrent_encoder_reads():
+    # introspection (gate traces, gradient flow) runs the encoder on encoder_input(x)
+    from lstmkit.nn.sequence import segment_means
+
+    torch.manual_seed(0)
+    net = SequenceNet(SequenceNetConfig(input_size=2, n_classes=3, hidden_size=4,
+                                        recurrent_steps=5, conv_channels=3)).double().eval()
+    net.set_standardization(np.array([1.0, -2.0]), np.array([2.0, 0.5]))
+    x = torch.randn(2, 13, 2, dtype=torch.float64)
+    full = torch.tensor([13, 13])
+    want = net.encode(*segment_means(x, full, 5))  # what forward feeds the pooling
+    got, _ = net.encoder(net.encoder_input(x))
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)

@@ -64,7 +64,8 @@ class SequenceClassifier(NeuralClassifierBase):
     def label(self) -> str:  # type: ignore[override]
         bi = "Bi" if self.bidirectional else ""
         stack = f"{self.num_layers}x" if self.num_layers > 1 else ""
-        return f"{bi}{self.cell.upper()}({stack}{self.hidden_size}, {self.pooling})"
+        conv = f"+FCN({self.conv_channels})" if self.conv_channels else ""
+        return f"{bi}{self.cell.upper()}({stack}{self.hidden_size}, {self.pooling}){conv}"
 
     def network_config(self, input_size: int, n_classes: int) -> SequenceNetConfig:
         return replace(self.config("network"), input_size=input_size, n_classes=n_classes)

@@ -73,6 +73,21 @@ class SequenceNet(nn.Module):
         self.x_mean.copy_(torch.as_tensor(mean, dtype=self.x_mean.dtype))
         self.x_std.copy_(torch.as_tensor(std, dtype=self.x_std.dtype).clamp_min(1e-8))
 
+    def encoder_input(self, x) -> Tensor:
+        """What the recurrent encoder reads for whole sequences ``x`` (B, T, C) (or (T, C);
+        token ids: the embedding): standardised and, with ``recurrent_steps``, averaged into
+        segments. :mod:`lstmkit.introspect` traces the encoder on it."""
+        if self.embed is not None:
+            x = torch.as_tensor(x)
+            return self.embed(x if x.dim() == 2 else x.reshape(1, -1))  # (B, T, E)
+        x = torch.as_tensor(x, dtype=self.x_mean.dtype)
+        x = x if x.dim() == 3 else x.unsqueeze(0)  # (B, T, C)
+        steps = self.cfg.recurrent_steps
+        if steps and x.shape[1] > steps:
+            full = torch.full((x.shape[0],), x.shape[1], dtype=torch.int64)
+            x, _ = segment_means(x, full, steps)  # (B, S, C)
+        return (x - self.x_mean) / self.x_std
+
     # ------------------------------------------------------------------ encoder
     def encode(self, x: Tensor, lengths: Tensor) -> Tensor:
         """Outputs of the last layer (B, T, D*H), zero after each sequence's end."""
