@@ -56,6 +56,15 @@ def _usage(parser) -> int:
 
 def fit(args) -> int:
     from lstmkit.classify.classifier import SequenceClassifier
+
+    return fit_classifier(args, SequenceClassifier, "classify fit", "sequences",
+                          lambda clf: clf.test_set_ is not None)
+
+
+def fit_classifier(args, cls, component: str, noun: str, has_test, detail=lambda clf: "") -> int:
+    """``fit`` of a classifier command: train ``cls`` on ``args.data`` with ``args.test`` and
+    ``args.val``, write the run directory, print the report (with its verdict line).
+    ``has_test(clf)``: whether it kept a test split; ``detail(clf)``: more for the title."""
     from lstmkit.classify.plots import accuracy_plot, confusion_plot
     from lstmkit.cli.options import estimator_kwargs
     from lstmkit.core.classifier import report_table
@@ -65,14 +74,14 @@ def fit(args) -> int:
 
     check_out_dir(args.out, args.overwrite)  # refuse before any work
     if args.patience and not args.val:
-        raise expected("classify fit", "--val > 0 with --patience (early stopping needs a "
-                       "val split)", f"--val {args.val}")
-    clf = SequenceClassifier(**estimator_kwargs(args, SequenceClassifier))
+        raise expected(component, "--val > 0 with --patience (early stopping needs a val "
+                       "split)", f"--val {args.val}")
+    clf = cls(**estimator_kwargs(args, cls))
     clf.fit(args.data, test=args.test, val=args.val)
     extra = {"history.csv": lambda p: p.write_text(history_csv(clf.histories_, clf.seed_list)),
              "loss.png": lambda p: accuracy_plot(clf.histories_, clf.seed_list, p)}
     report = None
-    if clf.test_set_ is not None:
+    if has_test(clf):
         report = clf.evaluate()
         extra["metrics.json"] = json_writer(report)
         extra["confusion.png"] = lambda p: confusion_plot(
@@ -81,12 +90,27 @@ def fit(args) -> int:
     out = clf.save(args.out, overwrite=args.overwrite, extra=extra)
     train_n, val_n, test_n = clf.split_sizes_
     if report is not None:
-        print(report_table(report, f"{clf.label} on {args.data}: {test_n} test sequences "
-                           f"({train_n} train, {val_n} val)"))
+        print(report_table(report, f"{clf.label} on {args.data}: {test_n} test {noun} "
+                           f"({train_n} train, {val_n} val{detail(clf)})"))
     else:
-        print(f"{clf.label} on {args.data}: {train_n} train sequences, no test split")
+        print(f"{clf.label} on {args.data}: {train_n} train {noun}, no test split")
     print(f"\nwrote {out}/ ({', '.join(['model.safetensors', 'config.json', *extra])})")
     return 0
+
+
+def write_predictions(frame, proba, classes, out, noun: str) -> None:
+    """Add ``p_<class>`` columns to ``frame`` and write it to ``out`` (atomically) or stdout."""
+    import numpy as np
+
+    from lstmkit.core.persistence import atomic_write_text
+
+    for j, c in enumerate(classes):
+        frame[f"p_{c}"] = np.round(proba[:, j], 6)
+    if out:
+        atomic_write_text(out, frame.to_csv(index=False))
+        print(f"wrote {out} ({len(frame)} {noun})")
+    else:
+        frame.to_csv(sys.stdout, index=False)
 
 
 def predict(args) -> int:
@@ -94,7 +118,6 @@ def predict(args) -> int:
     import pandas as pd
 
     from lstmkit.classify.classifier import SequenceClassifier
-    from lstmkit.core.persistence import atomic_write_text
     from lstmkit.registry import load
 
     if args.out:
@@ -106,27 +129,28 @@ def predict(args) -> int:
     proba = clf.predict_proba(s)
     frame = pd.DataFrame({"id": s.ids if s.ids is not None else np.arange(len(s)),
                           "predicted": np.asarray(clf.classes_, dtype=object)[proba.argmax(1)]})
-    for j, c in enumerate(clf.classes_):
-        frame[f"p_{c}"] = np.round(proba[:, j], 6)
-    if args.out:
-        atomic_write_text(args.out, frame.to_csv(index=False))
-        print(f"wrote {args.out} ({len(frame)} sequences)")
-    else:
-        frame.to_csv(sys.stdout, index=False)
+    write_predictions(frame, proba, clf.classes_, args.out, "sequences")
     return 0
 
 
 def evaluate(args) -> int:
     from lstmkit.classify.classifier import SequenceClassifier
+
+    return evaluate_classifier(args, SequenceClassifier, "sequences")
+
+
+def evaluate_classifier(args, cls, noun: str) -> int:
+    """``evaluate`` of a classifier command: the saved ``cls`` on ``args.data``, as a table
+    with its verdict line, or JSON."""
     from lstmkit.core.classifier import report_table
     from lstmkit.registry import load
 
-    clf = load(args.model, SequenceClassifier)
+    clf = load(args.model, cls)
     report = clf.evaluate(args.data)
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=True))
         return 0
-    print(report_table(report, f"{clf.label} on {args.data}: {report['n']} sequences"))
+    print(report_table(report, f"{clf.label} on {args.data}: {report['n']} {noun}"))
     return 0
 
 

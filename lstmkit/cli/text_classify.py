@@ -7,9 +7,6 @@ ends with a verdict line. Data: a labelled set (``tweets-sentiment``, English;
 
 from __future__ import annotations
 
-import json
-import sys
-
 SOURCES = "tweets-sentiment, dantestocks-emotion, or a CSV with text,label columns"
 
 
@@ -24,6 +21,8 @@ def register_under(tsub) -> None:
                           "predict, evaluate)")
     csub = grp.add_subparsers(dest="text_classify_command", metavar="SUBCOMMAND",
                               parser_class=type(grp))
+    from lstmkit.cli.classify import _usage
+
     grp.set_defaults(func=lambda args: _usage(grp))
 
     p = csub.add_parser("fit", help="train a text classifier and write a run directory")
@@ -54,44 +53,13 @@ def register_under(tsub) -> None:
     p.set_defaults(func=evaluate)
 
 
-def _usage(parser) -> int:
-    parser.print_help()
-    return 2
-
-
 def fit(args) -> int:
-    from lstmkit.classify.plots import accuracy_plot, confusion_plot
-    from lstmkit.cli.options import estimator_kwargs
-    from lstmkit.core.classifier import report_table
-    from lstmkit.core.errors import expected
-    from lstmkit.core.persistence import check_out_dir, json_writer
-    from lstmkit.forecast.report import history_csv
+    from lstmkit.cli.classify import fit_classifier
     from lstmkit.text.classifier import TextClassifier
 
-    check_out_dir(args.out, args.overwrite)  # refuse before any work
-    if args.patience and not args.val:
-        raise expected("text classify fit", "--val > 0 with --patience (early stopping needs "
-                       "a val split)", f"--val {args.val}")
-    clf = TextClassifier(**estimator_kwargs(args, TextClassifier))
-    clf.fit(args.data, test=args.test, val=args.val)
-    extra = {"history.csv": lambda p: p.write_text(history_csv(clf.histories_, clf.seed_list)),
-             "loss.png": lambda p: accuracy_plot(clf.histories_, clf.seed_list, p)}
-    report = None
-    if clf.test_texts_ is not None:
-        report = clf.evaluate()
-        extra["metrics.json"] = json_writer(report)
-        extra["confusion.png"] = lambda p: confusion_plot(
-            report["ensemble"]["confusion"], clf.classes_, p,
-            f"{clf.label} on {args.data}: test confusion")
-    out = clf.save(args.out, overwrite=args.overwrite, extra=extra)
-    train_n, val_n, test_n = clf.split_sizes_
-    if report is not None:
-        print(report_table(report, f"{clf.label} on {args.data}: {test_n} test texts "
-                           f"({train_n} train, {val_n} val; vocabulary {len(clf.vocab_)})"))
-    else:
-        print(f"{clf.label} on {args.data}: {train_n} train texts, no test split")
-    print(f"\nwrote {out}/ ({', '.join(['model.safetensors', 'config.json', *extra])})")
-    return 0
+    return fit_classifier(args, TextClassifier, "text classify fit", "texts",
+                          lambda clf: clf.test_texts_ is not None,
+                          lambda clf: f"; vocabulary {len(clf.vocab_)}")
 
 
 def _texts(args) -> list[str]:
@@ -118,7 +86,7 @@ def predict(args) -> int:
     import numpy as np
     import pandas as pd
 
-    from lstmkit.core.persistence import atomic_write_text
+    from lstmkit.cli.classify import write_predictions
     from lstmkit.registry import load
     from lstmkit.text.classifier import TextClassifier
 
@@ -131,25 +99,12 @@ def predict(args) -> int:
     proba = clf.predict_proba(texts)
     frame = pd.DataFrame({"text": texts,
                           "predicted": np.asarray(clf.classes_, dtype=object)[proba.argmax(1)]})
-    for j, c in enumerate(clf.classes_):
-        frame[f"p_{c}"] = np.round(proba[:, j], 6)
-    if args.out:
-        atomic_write_text(args.out, frame.to_csv(index=False))
-        print(f"wrote {args.out} ({len(frame)} texts)")
-    else:
-        frame.to_csv(sys.stdout, index=False)
+    write_predictions(frame, proba, clf.classes_, args.out, "texts")
     return 0
 
 
 def evaluate(args) -> int:
-    from lstmkit.core.classifier import report_table
-    from lstmkit.registry import load
+    from lstmkit.cli.classify import evaluate_classifier
     from lstmkit.text.classifier import TextClassifier
 
-    clf = load(args.model, TextClassifier)
-    report = clf.evaluate(args.data)
-    if args.json:
-        print(json.dumps(report, indent=2, allow_nan=True))
-        return 0
-    print(report_table(report, f"{clf.label} on {args.data}: {report['n']} texts"))
-    return 0
+    return evaluate_classifier(args, TextClassifier, "texts")
