@@ -12,10 +12,10 @@ test MSE of the same LSTM(64) (see ``benchmarks/gas_furnace_speed.py``).
 
 With ``linear_skip=True`` (the default for the direct and recursive strategies) a fixed
 linear autoregression of the window is added too, ``y_hat = last + skip(x) + head(...)``:
-:func:`fit_linear_skip` fits it by least squares on the training windows, and the head starts
-at zero, so the network starts as linear AR and learns only what AR misses (LSTNet's linear
-part; on the gas furnace, where the dynamics are close to linear, this is what lets the LSTM
-match AR instead of losing to it). With ``residual=False, linear_skip=False`` the network is
+:func:`fit_linear_skip` fits it by ridge least squares on the training windows, and the head
+starts at zero, so the network starts as linear AR and learns only what AR misses (LSTNet's
+linear part; on the gas furnace, where the dynamics are close to linear, this is what lets
+the LSTM beat AR instead of losing to it). With ``residual=False, linear_skip=False`` the network is
 exactly the course's ``LSTM -> Linear``.
 """
 
@@ -52,18 +52,30 @@ class LinearSkip(nn.Module):
         return y.view(x.shape[0], *self.shape)  # (B, K, D)
 
 
+RIDGE = 1e-3  # the skip's ridge penalty, relative to the mean variance of its inputs
+
+
 def fit_linear_skip(x: torch.Tensor, last: torch.Tensor, y: torch.Tensor,
                     residual: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """Least-squares ``(weight (K·D, L·F), bias (K·D,))`` of ``y - last`` (``y`` without
-    ``residual``) on the flattened windows ``x`` (B, L, F), in float64; the minimum-norm
-    solution where the windows are collinear."""
+    """Ridge least squares ``(weight (K·D, L·F), bias (K·D,))`` of ``y - last`` (``y`` without
+    ``residual``) on the flattened windows ``x`` (B, L, F), in float64.
+
+    The penalty (:data:`RIDGE` times the inputs' mean variance; the bias is not penalised)
+    keeps the weights small where the windows are collinear, as smooth series make them:
+    plain least squares then gives weights of 10⁶ that cancel, and float32 rounding of the
+    inputs moves the forecast by percents."""
     import numpy as np
 
     flat = x.reshape(x.shape[0], -1).double().numpy()  # (B, L·F)
     target = y.double() - (last.double().unsqueeze(1) if residual else 0.0)  # (B, K, D)
-    design = np.c_[flat, np.ones(len(flat))]  # (B, L·F + 1)
-    coef, *_ = np.linalg.lstsq(design, target.reshape(len(flat), -1).numpy(), rcond=None)
-    return torch.as_tensor(coef[:-1].T.copy()), torch.as_tensor(coef[-1].copy())
+    target = target.reshape(len(flat), -1).numpy()  # (B, K·D)
+    mx, mt = flat.mean(0), target.mean(0)
+    xc, tc = flat - mx, target - mt
+    gram = xc.T @ xc  # (L·F, L·F)
+    lam = RIDGE * max(float(np.trace(gram)) / gram.shape[0], 1e-12)
+    weight = np.linalg.solve(gram + lam * np.eye(gram.shape[0]), xc.T @ tc)  # (L·F, K·D)
+    bias = mt - mx @ weight
+    return torch.as_tensor(weight.T.copy()), torch.as_tensor(bias.copy())
 
 
 def _add_skip(module: nn.Module, cfg: NetworkConfig) -> None:
