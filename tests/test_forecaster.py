@@ -175,22 +175,31 @@ def test_fraction_test_split_and_predict_before_fit(gas):
 
 @pytest.mark.parametrize("cell,strategy", [("lstm", "direct"), ("gru", "recursive"),
                                            ("mlp", "direct")])
-def test_the_linear_skip_starts_the_network_as_linear_ar(gas, cell, strategy):
+def test_the_linear_skip_starts_the_network_as_a_ridge_ar(gas, cell, strategy):
     # with a learning rate of 1e-12 the zero-initialised head stays at zero (to ~1e-9), so the
-    # forecaster is its least-squares skip: the same fit as the linear AR baseline, whose
-    # design (the target windows) is the skip's (the feature windows) when features == targets
-    kw = dict(lookback=6, horizon=1 if strategy == "recursive" else 3)
-    f = NeuralForecaster(**kw, cell=cell, strategy=strategy, hidden_size=8, epochs=1,
-                         lr=1e-12, progress=False).fit(gas, test=60)
-    ar = BaselineForecaster(**kw, kind="linear").fit(gas, test=60)
-    got, want = f.predict_windows()["y_pred"], ar.predict_windows()["y_pred"]
-    np.testing.assert_allclose(got, want, rtol=0, atol=1e-4 * np.abs(want).max())
-    assert f.network_config_.linear_skip
+    # forecaster is its skip: scikit-learn's Ridge on the same windows and penalty
+    from sklearn.linear_model import Ridge
+
+    from lstmkit.forecast.data.windows import prepare
+    from lstmkit.forecast.networks import RIDGE
+
+    K = 1 if strategy == "recursive" else 3
+    f = NeuralForecaster(lookback=6, horizon=K, cell=cell, strategy=strategy, hidden_size=8,
+                         epochs=1, lr=1e-12, progress=False).fit(gas, test=60)
+    p = prepare(gas, list(gas.columns), list(gas.columns), 6, K, 60)
+    X = p.train.X.reshape(len(p.train.X), -1)  # (B, L·F) scaled windows
+    T = (p.train.Y - p.train.H[:, -1:, :]).reshape(len(X), -1)  # residual targets
+    Xc = X - X.mean(0)
+    ridge = Ridge(alpha=RIDGE * np.trace(Xc.T @ Xc) / X.shape[1]).fit(X, T)
+    w = p.test.X.reshape(len(p.test.X), -1)
+    want = p.test.H[:, -1:, :] + ridge.predict(w).reshape(p.test.Y.shape)  # scaled units
+    got = f._predict_scaled(p.test.X, p.test.H).mean(0)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
     head = f.networks_[0].head if cell != "mlp" else f.networks_[0].net[-1]
     assert float(head.weight.detach().abs().max()) < 1e-8
     # and a trained network moves off it: the skip stays fixed, the head learns
-    g = NeuralForecaster(**kw, cell=cell, strategy=strategy, hidden_size=8, epochs=3,
-                         progress=False).fit(gas, test=60)
+    g = NeuralForecaster(lookback=6, horizon=K, cell=cell, strategy=strategy, hidden_size=8,
+                         epochs=3, progress=False).fit(gas, test=60)
     net = g.networks_[0]
     assert torch.equal(net.skip.weight, f.networks_[0].skip.weight)
     head = net.head if cell != "mlp" else net.net[-1]
