@@ -210,3 +210,19 @@ def test_seq2seq_has_no_linear_skip(gas):
     f = NeuralForecaster(6, 3, strategy="seq2seq", **FAST).fit(gas, test=60)
     assert f.get_params()["linear_skip"] and not f.network_config_.linear_skip
     assert not hasattr(f.networks_[0], "skip")
+
+
+def test_a_wide_window_skip_reads_only_its_latest_steps(monkeypatch):
+    # the ridge solve is (steps·F)²: past SKIP_INPUTS values only the latest steps are read
+    import lstmkit.forecast.networks as nets
+
+    g = torch.Generator().manual_seed(0)
+    x, last = torch.randn(200, 12, 3, generator=g), torch.randn(200, 2, generator=g)
+    y = torch.randn(200, 4, 2, generator=g)
+    monkeypatch.setattr(nets, "SKIP_INPUTS", 12)  # 4 steps of 3 features
+    w, b = nets.fit_linear_skip(x, last, y, residual=True)
+    assert w.shape == (8, 36) and bool((w[:, :24] == 0).all())
+    monkeypatch.setattr(nets, "SKIP_INPUTS", 2048)
+    w4, b4 = nets.fit_linear_skip(x[:, 8:], last, y, residual=True)  # the 4 latest steps
+    torch.testing.assert_close(w[:, 24:], w4)
+    torch.testing.assert_close(b, b4)

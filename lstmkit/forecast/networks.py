@@ -53,6 +53,7 @@ class LinearSkip(nn.Module):
 
 
 RIDGE = 1e-3  # the skip's ridge penalty, relative to the mean variance of its inputs
+SKIP_INPUTS = 2048  # the skip reads at most this many window values (the latest steps)
 
 
 def fit_linear_skip(x: torch.Tensor, last: torch.Tensor, y: torch.Tensor,
@@ -63,19 +64,25 @@ def fit_linear_skip(x: torch.Tensor, last: torch.Tensor, y: torch.Tensor,
     The penalty (:data:`RIDGE` times the inputs' mean variance; the bias is not penalised)
     keeps the weights small where the windows are collinear, as smooth series make them:
     plain least squares then gives weights of 10⁶ that cancel, and float32 rounding of the
-    inputs moves the forecast by percents."""
+    inputs moves the forecast by percents. Long, wide windows: only the latest steps that
+    fit in :data:`SKIP_INPUTS` values are used (the older steps' weights are zero), so the
+    solve stays small."""
     import numpy as np
 
-    flat = x.reshape(x.shape[0], -1).double().numpy()  # (B, L·F)
+    B, L, F = x.shape
+    steps = max(1, min(L, SKIP_INPUTS // F))  # the latest steps the skip reads
+    flat = x[:, L - steps:].reshape(B, -1).double().numpy()  # (B, steps·F)
     target = y.double() - (last.double().unsqueeze(1) if residual else 0.0)  # (B, K, D)
     target = target.reshape(len(flat), -1).numpy()  # (B, K·D)
     mx, mt = flat.mean(0), target.mean(0)
     xc, tc = flat - mx, target - mt
-    gram = xc.T @ xc  # (L·F, L·F)
+    gram = xc.T @ xc  # (steps·F, steps·F)
     lam = RIDGE * max(float(np.trace(gram)) / gram.shape[0], 1e-12)
-    weight = np.linalg.solve(gram + lam * np.eye(gram.shape[0]), xc.T @ tc)  # (L·F, K·D)
+    weight = np.linalg.solve(gram + lam * np.eye(gram.shape[0]), xc.T @ tc)  # (steps·F, K·D)
     bias = mt - mx @ weight
-    return torch.as_tensor(weight.T.copy()), torch.as_tensor(bias.copy())
+    full = np.zeros((L * F, weight.shape[1]))
+    full[(L - steps) * F:] = weight  # the flattened window is step-major: latest steps last
+    return torch.as_tensor(full.T.copy()), torch.as_tensor(bias.copy())
 
 
 def _add_skip(module: nn.Module, cfg: NetworkConfig) -> None:
