@@ -122,17 +122,16 @@ def _create_study(optuna, name, storage, seed: int, tries: int = 10):
     storage's tables; the loser retries once the winner is done."""
     import time
 
-    for attempt in range(tries):
+    create = lambda: optuna.create_study(
+        study_name=name, storage=storage, direction="minimize", load_if_exists=True,
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.MedianPruner(n_warmup_steps=5))
+    for attempt in range(tries - 1 if storage is not None else 0):
         try:
-            return optuna.create_study(study_name=name, storage=storage, direction="minimize",
-                                       load_if_exists=True,
-                                       sampler=optuna.samplers.TPESampler(seed=seed),
-                                       pruner=optuna.pruners.MedianPruner(n_warmup_steps=5))
+            return create()
         except Exception:  # sqlalchemy's OperationalError / IntegrityError of the race
-            if storage is None or attempt == tries - 1:
-                raise
             time.sleep(0.2 * (attempt + 1))
-    raise AssertionError("unreachable")  # pragma: no cover
+    return create()  # the last try (the only one in memory) raises what it meets
 
 
 def importance_plot(study, path) -> bool:
