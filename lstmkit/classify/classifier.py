@@ -9,7 +9,7 @@
 
 Inputs are multichannel sequences of any length: arrays (N, T, C) (with optional ``lengths``),
 lists of (T_i, C) arrays, a long CSV ``id, t, channels..., label`` or a bundled set (see
-:mod:`lstmkit.classify.data`). ``evaluate`` always reports the model beside two baselines
+:mod:`lstmkit.classify.data`). ``evaluate`` always reports the model beside three baselines
 on the same test sequences: the majority class, 1-nearest-neighbour (Euclidean distance on
 the standardised sequences, zero-padded or cut to the training length and flattened) and
 1-nearest-neighbour under DTW (full window, each sequence at its own length;
