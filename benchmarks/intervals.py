@@ -24,6 +24,8 @@ import argparse
 import sys
 import time
 
+from _checks import finish
+
 from lstmkit.core.table import format_table
 from lstmkit.forecast.panel.model import GlobalForecaster
 
@@ -65,12 +67,8 @@ def main() -> int:
     m = report["intervals"][model.label]
     checks = [("MSIS 95 <= 20.4", m["msis_95"] <= 20.4), ("ACD 95 <= 0.02", m["acd_95"] <= 0.02),
               ("coverage 80 within 0.03 of 0.80", abs(m["coverage_80"] - 0.80) <= 0.03)]
-    print("\n" + "\n".join(f"{'PASS' if ok else 'FAIL'}  {what}" for what, ok in checks))
     print(f"point forecast: OWA {report['overall'][model.label]['owa']:.3f}")
-    if args.forecast:
-        forecast.to_csv(args.forecast, index=False)
-        print(f"wrote {args.forecast}")
-    return 0 if all(ok for _, ok in checks) else 1
+    return finish(checks, forecast, args.forecast)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import argparse
 import sys
 import time
 
+from _checks import finish
+
 from lstmkit.core.table import format_table
 from lstmkit.forecast.panel.model import GlobalForecaster
 
@@ -53,11 +55,7 @@ def main() -> int:
     checks = [(f"OWA <= {TARGET_OWA}", o[own]["owa"] <= TARGET_OWA),
               ("better than AutoTheta", o[own]["owa"] < o["AutoTheta"]["owa"]),
               (f"fit + predict <= {TARGET_SECONDS:.0f} s", seconds[own] <= TARGET_SECONDS)]
-    print("\n" + "\n".join(f"{'PASS' if ok else 'FAIL'}  {what}" for what, ok in checks))
-    if args.forecast:
-        forecast.to_csv(args.forecast, index=False)
-        print(f"wrote {args.forecast}")
-    return 0 if all(ok for _, ok in checks) else 1
+    return finish(checks, forecast, args.forecast)
 
 
 if __name__ == "__main__":
