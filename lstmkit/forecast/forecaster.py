@@ -109,20 +109,53 @@ class Forecaster(Estimator):
         flat = y.reshape(-1, y.shape[-1])  # (…·K, D)
         return self.y_scaler_.inverse_transform(flat).reshape(y.shape)
 
-    def predict(self, data, horizon: int | None = None) -> pd.DataFrame:
+    def predict(self, data, horizon: int | None = None, context: str = "window") -> pd.DataFrame:
         """Forecast the ``horizon`` rows after the end of ``data``, in original units.
 
         ``horizon`` defaults to the training horizon; a longer one works for the recursive
         and seq2seq strategies (and the naive/mean/seasonal baselines). With several seeds,
         the forecast is the mean of the members' forecasts.
+
+        ``context="window"`` (the default) encodes the last ``lookback`` rows from a zero
+        state, as in training; ``"history"`` (recurrent direct forecasters) warms the state
+        up over every row of ``data``, which is what a stream (:meth:`stream`) carries.
         """
         self._check_fitted("predict")
+        if context not in ("window", "history"):
+            raise expected("Predict", "context 'window' or 'history'", repr(context))
         frame = load_frame(data)
+        if context == "history":
+            from lstmkit.forecast.data.windows import scaled_rows
+
+            self.check_streamable("Predict")
+            if horizon is not None and horizon != self.horizon:
+                raise expected("Predict", f"horizon {self.horizon} with context 'history'",
+                               horizon)
+            xs, ys = scaled_rows(frame, self.features_, self.targets_, self.x_scaler_,
+                                 self.y_scaler_, self.lookback)
+            y = self._inverse(self._predict_history(xs, ys).mean(0))[0]  # (K, D)
+            index = pd.RangeIndex(len(frame), len(frame) + y.shape[0], name="step")
+            return pd.DataFrame(y, columns=self.targets_, index=index)
         X, H = last_window(frame, self.features_, self.targets_, self.x_scaler_,
                            self.y_scaler_, self.lookback)
         y = self._inverse(self._predict_scaled(X, H, horizon).mean(0))[0]  # (K, D)
         index = pd.RangeIndex(len(frame), len(frame) + y.shape[0], name="step")
         return pd.DataFrame(y, columns=self.targets_, index=index)
+
+    def check_streamable(self, component: str = "Stream") -> None:
+        """Refuse a model that cannot carry its state from row to row (only recurrent,
+        unidirectional, direct-strategy forecasters can)."""
+        raise expected(component, "a recurrent forecaster (LSTM, GRU, RNN) to carry a state",
+                       self.label)
+
+    def stream(self, history):
+        """A :class:`~lstmkit.forecast.stream.ForecastStream` warmed up over ``history``
+        (a frame, path or dataset name; or a list of them: one stream per series, updated
+        together). ``s.update(y, exog)`` consumes a row, ``s.forecast()`` equals
+        ``predict(history_so_far, context="history")``."""
+        from lstmkit.forecast.stream import ForecastStream
+
+        return ForecastStream(self, history)
 
     def windows_for(self, data=None) -> Windows:
         """The held-out test windows (``data=None``) or every window of new ``data``."""

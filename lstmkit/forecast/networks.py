@@ -132,6 +132,12 @@ class RecurrentRegressor(nn.Module):
             final = torch.cat([out[:, -1, :H], out[:, 0, H:]], dim=1)  # (B, 2H)
         else:
             final = out[:, -1]  # (B, H)
+        return self.readout(final, x, last)
+
+    def readout(self, final: torch.Tensor, x: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+        """The forecast (B, K, D) from the encoder's final output ``final`` (B, D·H), the
+        window ``x`` (B, L, F) the linear skip reads, and the last targets ``last`` (B, D).
+        Streaming (:mod:`lstmkit.forecast.stream`) calls it with a carried state's ``h``."""
         y = self.head(final)  # (B, K·D)
         y = y.view(x.shape[0], self.cfg.horizon, self.cfg.n_targets)  # (B, K, D)
         return _output(self, y, x, last)

@@ -161,6 +161,28 @@ class NeuralForecaster(Forecaster):
                 out.append(net(x, last, horizon=K).double().numpy())
         return np.stack(out)  # (S, M, K, D)
 
+    def check_streamable(self, component: str = "Stream") -> None:
+        c = self.network_config_
+        why = ("the MLP reads a fixed window (it has no state)" if c.kind == "mlp" else
+               "a bidirectional encoder reads the window backwards too" if c.bidirectional else
+               f"strategy {c.strategy} feeds back or decodes over the horizon"
+               if c.strategy != "direct" else None)
+        if why:
+            raise expected(component, "a unidirectional recurrent forecaster with strategy "
+                           f"direct ({why})", self.label)
+
+    @torch.no_grad()
+    def _predict_history(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """(S, 1, K, D) scaled forecasts after a state warmed up over every row ``xs``
+        (N, F); the skip reads the last ``lookback`` rows, the residual the last ``ys``."""
+        x = torch.as_tensor(xs[None], dtype=torch.float32)  # (1, N, F)
+        last = torch.as_tensor(ys[None, -1], dtype=torch.float32)  # (1, D)
+        out = []
+        for net in self.networks_:
+            h, _ = net.eval().encoder(x)  # (1, N, H)
+            out.append(net.readout(h[:, -1], x[:, -self.lookback:], last).double().numpy())
+        return np.stack(out)  # (S, 1, K, D)
+
     def _recursive(self, net, x, last, K: int) -> np.ndarray:
         """Feed the one-step model its own predictions K times (scaled units)."""
         feat_of = [self.targets_.index(f) for f in self.features_]  # feature j <- target

@@ -324,6 +324,15 @@ def window_all(
     return _windows(xs, ys, slice(0, xs.shape[0]), L, K, stride)
 
 
+def scaled_rows(frame, features, targets, x_scaler: Scaler, y_scaler: Scaler, lookback: int):
+    """Every row, scaled: ``xs`` (N, F) and ``ys`` (N, D), N at least ``lookback``."""
+    L = _positive_int("lookback", lookback)
+    xs, ys = _scaled(frame, features, targets, x_scaler, y_scaler)
+    if xs.shape[0] < L:
+        raise expected("Data", f"at least {L} rows (the lookback)", f"{xs.shape[0]} rows")
+    return xs, ys
+
+
 def last_window(frame, features, targets, x_scaler: Scaler, y_scaler: Scaler, lookback: int):
     """The last ``lookback`` rows, scaled: ``X`` (1, L, F) and ``H`` (1, L, D), for
     forecasting the ``horizon`` rows after the end of the data."""
