@@ -27,8 +27,8 @@ import time
 import numpy as np
 import pandas as pd
 import torch
-
 from _checks import finish
+
 from lstmkit.core.table import format_table
 from lstmkit.forecast import LSTMForecaster
 from lstmkit.forecast.data import load_frame

@@ -28,17 +28,11 @@ from lstmkit.core.errors import LstmkitError, expected
 
 
 def _affine(scaler) -> tuple[bool, torch.Tensor, torch.Tensor]:
-    """``scaler`` as (log first?, shift, scale): transform(a) = ((log a) - shift) / scale."""
-    kind = scaler.kind
-    if kind in ("standard", "log"):
-        shift, scale = scaler.mean, scaler.std
-    elif kind == "minmax":
-        shift, scale = scaler.min, scaler.max - scaler.min
-    else:  # none
-        n = len(scaler.columns)
-        shift, scale = [0.0] * n, [1.0] * n
-    as_t = lambda v: torch.as_tensor(list(v), dtype=torch.float32)
-    return kind == "log", as_t(shift), as_t(scale)
+    from lstmkit.forecast.data.scaling import affine
+
+    log, shift, scale = affine(scaler)
+    return log, torch.as_tensor(shift, dtype=torch.float32), torch.as_tensor(scale,
+                                                                              dtype=torch.float32)
 
 
 class ForecastGraph(nn.Module):

@@ -31,6 +31,7 @@ import pandas as pd
 import torch
 
 from lstmkit.core.errors import expected
+from lstmkit.forecast.data.scaling import affine as _affine
 
 __all__ = ["ForecastStream"]
 
@@ -65,13 +66,6 @@ def _advance_fn(encoder):
             states[k] = step(x, states[k])  # plain tensors: autograd never records
             x = states[k][0]  # h of layer k feeds layer k + 1
     return fused
-
-
-def _affine(scaler) -> tuple[bool, np.ndarray, np.ndarray]:
-    from lstmkit.forecast.export import _affine as affine
-
-    log, shift, scale = affine(scaler)
-    return log, shift.double().numpy(), scale.double().numpy()
 
 
 class ForecastStream:

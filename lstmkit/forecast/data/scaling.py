@@ -265,3 +265,18 @@ def scaler_from_dict(d: dict) -> Scaler:
             "Scaling", f"a complete {d['kind']} scaler dict", f"a bad entry ({err})"
         ) from None
     return scaler
+
+
+def affine(scaler: Scaler) -> tuple[bool, np.ndarray, np.ndarray]:
+    """``scaler`` as ``(log first?, shift (D,), scale (D,))``: every kind is an affine map,
+    after a log for ``"log"``, ``transform(a) = ((log a) - shift) / scale``. What the ONNX
+    graph and the stream compute the scaling with."""
+    kind = scaler.kind
+    if kind in ("standard", "log"):
+        shift, scale = scaler.mean, scaler.std
+    elif kind == "minmax":
+        shift, scale = scaler.min, scaler.max - scaler.min
+    else:  # none
+        n = len(scaler.columns)
+        shift, scale = np.zeros(n), np.ones(n)
+    return kind == "log", np.asarray(shift, np.float64), np.asarray(scale, np.float64)
