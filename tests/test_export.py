@@ -57,6 +57,44 @@ def test_onnxruntime_matches_predict(tmp_path, kw):
                                    atol=1e-5 * np.abs(want).max())
     one = session.run(None, {"x": x[:1], "last": last[:1]})[0]  # the batch axis is dynamic
     np.testing.assert_allclose(one[0], got[0], rtol=1e-6, atol=1e-6)
+    if kw["cell"] in ("mlp", "rnn"):  # their graphs read exactly lookback rows
+        return
+    e = int(ends[0])  # the time axis too: 60 rows = predict with the state over all 60
+    rows = frame[f.features_].to_numpy()[None, e - 60:e].astype(np.float32)
+    got = session.run(None, {"x": rows, "last": last[:1]})[0][0, :, 0]
+    want = f.predict(frame.iloc[e - 60:e], context="history")["a"].to_numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_stream_graph_carries_the_state_like_the_stream(tmp_path, cell):
+    """The state-in/state-out graph, fed the history row by row from zero states and then
+    new rows, forecasts what the stream forecasts (and so predict(context="history"))."""
+    frame = _frame()
+    f = NeuralForecaster(6, 2, hidden_size=8, epochs=2, seeds=2, num_layers=2, cell=cell,
+                         progress=False).fit(frame, target=["a"], features=["a", "b"], test=40)
+    from lstmkit.forecast.export import export_onnx
+
+    session = ort.InferenceSession(str(export_onnx(f, tmp_path / "s.onnx", stream=True)))
+    assert [i.name for i in session.get_inputs()] == ["x", "window", "last", "h0"] + (
+        ["c0"] if cell == "lstm" else [])
+    A = frame[f.features_].to_numpy().astype(np.float32)  # (N, F)
+    Y = frame[f.targets_].to_numpy().astype(np.float32)  # (N, D)
+    zeros = np.zeros((2 * 2, 1, 8), np.float32)  # (seeds · layers, B, H)
+    state = {"h0": zeros} | ({"c0": zeros} if cell == "lstm" else {})
+    s = f.stream(frame.iloc[:150])
+    for i in range(155):
+        window = A[max(0, i - 5):i + 1]  # (≤ L, F): padded at the very start only
+        window = np.vstack([np.repeat(window[:1], 6 - len(window), 0), window])[None]
+        out = session.run(None, {"x": A[None, i:i + 1], "window": window, "last": Y[None, i],
+                                 **state})
+        state = {"h0": out[1]} | ({"c0": out[2]} if cell == "lstm" else {})
+        if i >= 150:
+            s.update(Y[i], A[i, 1:])
+        if i >= 149:
+            want = s.forecast()["a"].to_numpy()
+            np.testing.assert_allclose(out[0][0, :, 0], want, rtol=1e-5,
+                                       atol=1e-5 * np.abs(want).max())
 
 
 def test_cli_export_and_what_it_refuses(tmp_path, capsys):
@@ -70,7 +108,10 @@ def test_cli_export_and_what_it_refuses(tmp_path, capsys):
     out = tmp_path / "m.onnx"
     assert main(["export", "--model", str(run), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert printed.startswith(f"wrote {out}: inputs x (batch, 8, 2)") and out.stat().st_size
+    assert printed.startswith(f"wrote {out}: inputs x (batch, time >= 8, 2)")
+    assert out.stat().st_size
+    assert main(["export", "--model", str(run), "--stream", "--out", str(tmp_path / "s.onnx")]) == 0
+    assert "h0 (1, batch, 4) and c0 (same)" in capsys.readouterr().out
     assert main(["export", "--model", str(tmp_path / "none"), "--out",
                  str(tmp_path / "n.onnx")]) == 2
     assert capsys.readouterr().err.startswith("error: Model:")
