@@ -184,3 +184,10 @@ def test_cli_stream_refuses_a_bad_row_with_exit_2(gas, tmp_path):
     assert r.stderr.strip().splitlines() == [
         "error: Stream: expected a number in column 'GR' on stdin line 2, got 'abc'"]
     assert "Traceback" not in r.stderr
+
+
+def test_the_global_forecaster_says_why_it_cannot_stream():
+    from lstmkit.forecast.panel.model import GlobalForecaster
+
+    with pytest.raises(LstmkitError, match="^Stream: expected .*its own last value"):
+        GlobalForecaster(horizon=2).stream()

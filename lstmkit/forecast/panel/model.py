@@ -240,6 +240,13 @@ class GlobalForecaster(Estimator):
         med = np.median(np.stack(outs), axis=0)
         return np.sort(med, axis=-1) if med.ndim == 3 else med
 
+    def stream(self, history=None):
+        """Refused: each window is normalised by its own last value (``normalize``), so the
+        network's inputs change with every new row and no state can be carried."""
+        raise expected("Stream", "a single-series recurrent forecaster (the global "
+                       "forecaster normalises each window by its own last value: it has no "
+                       "state to carry; call predict after each new row)", self.label)
+
     def predict(self, data=None, futr_df=None, level=()) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after each series of ``data`` (default: the whole
         fitted panel) as long format ``unique_id, ds, forecast`` (+ ``lo_<l>, hi_<l>`` for
