@@ -10,7 +10,12 @@ ORDER = 20
 
 def register(sub) -> None:
     from lstmkit.classify.config import SEQUENCE_CLASSIFIER as spec
-    from lstmkit.cli.options import add_estimator_groups, add_out_args, option_type
+    from lstmkit.cli.options import (
+        add_device_arg,
+        add_estimator_groups,
+        add_out_args,
+        option_type,
+    )
     from lstmkit.core.validate import parse_count_or_fraction
 
     split = option_type(parse_count_or_fraction, "count_or_fraction")
@@ -36,6 +41,7 @@ def register(sub) -> None:
     p.add_argument("--data", required=True, metavar="NAME|PATH",
                    help="a long CSV (id,t,channels...[,label]) or a bundled set (its test split)")
     p.add_argument("--out", metavar="FILE.csv", help="write the predictions here (default stdout)")
+    add_device_arg(p)
     p.set_defaults(func=predict)
 
     p = csub.add_parser("evaluate", help="score a saved classifier beside the baselines")
@@ -43,6 +49,7 @@ def register(sub) -> None:
     p.add_argument("--data", required=True, metavar="NAME|PATH",
                    help="a long CSV (id,t,channels...,label) or a bundled set (its test split)")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    add_device_arg(p)
     p.set_defaults(func=evaluate)
 
     p = csub.add_parser("datasets", help="list the bundled classification sets")
@@ -124,7 +131,9 @@ def predict(args) -> int:
         from lstmkit.core.persistence import check_out_file
 
         check_out_file(args.out)  # refuse before any work
-    clf = load(args.model, SequenceClassifier)
+    from lstmkit.cli.options import apply_device
+
+    clf = apply_device(load(args.model, SequenceClassifier), args)
     s = clf._as_set(args.data, labels=False)
     proba = clf.predict_proba(s)
     frame = pd.DataFrame({"id": s.ids if s.ids is not None else np.arange(len(s)),
@@ -142,10 +151,11 @@ def evaluate(args) -> int:
 def evaluate_classifier(args, cls, noun: str) -> int:
     """``evaluate`` of a classifier command: the saved ``cls`` on ``args.data``, as a table
     with its verdict line, or JSON."""
+    from lstmkit.cli.options import apply_device
     from lstmkit.core.classifier import report_table
     from lstmkit.registry import load
 
-    clf = load(args.model, cls)
+    clf = apply_device(load(args.model, cls), args)
     report = clf.evaluate(args.data)
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=True))

@@ -14,6 +14,7 @@ def register(sub) -> None:
     from lstmkit.cli.options import (
         add_column_args,
         add_data_args,
+        add_device_arg,
         add_estimator_groups,
         add_out_args,
         option_type,
@@ -57,6 +58,7 @@ def register(sub) -> None:
     p.add_argument("--level", type=levels_arg, default=[], metavar="L,L",
                    help="panels: prediction intervals at these levels in percent (lo_L, hi_L "
                         "columns; the model needs --conformal-windows)")
+    add_device_arg(p)
     p.set_defaults(func=predict)
 
     p = sub.add_parser("evaluate", help="score a saved model on every window of new data")
@@ -70,6 +72,7 @@ def register(sub) -> None:
     p.add_argument("--level", type=levels_arg, default=[], metavar="L,L",
                    help="panels: also score prediction intervals at these levels in percent")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    add_device_arg(p)
     p.set_defaults(func=evaluate)
 
     p = sub.add_parser("datasets", help="list the bundled datasets")
@@ -143,11 +146,12 @@ def checkpoint_folder(out):
 def _load_model(args, command: str, panel_only: tuple[str, ...]):
     """The forecaster of ``--model`` (single-series or panel); the panel-only options are
     refused for a single-series one."""
+    from lstmkit.cli.options import apply_device
     from lstmkit.forecast.forecaster import Forecaster
     from lstmkit.forecast.panel.model import GlobalForecaster
     from lstmkit.registry import load
 
-    model = load(args.model, (Forecaster, GlobalForecaster))
+    model = apply_device(load(args.model, (Forecaster, GlobalForecaster)), args)
     given = [o for o in panel_only if getattr(args, o)]
     if isinstance(model, Forecaster) and given:
         flags = " and ".join("--" + o.replace("_", "-") for o in given)

@@ -138,3 +138,20 @@ def add_data_args(p, fillna: bool = True) -> None:
     p.add_argument("--decimal", choices=[".", ","],
                    help="decimal mark of a text file (default: '.', or ',' for the ';' + "
                         "decimal-comma convention of Brazilian spreadsheets)")
+
+
+def add_device_arg(p) -> None:
+    """``--device`` for the commands that run a saved model (fit has it from the config)."""
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None,
+                   help="where the networks predict: auto (CUDA when torch sees a GPU), cpu "
+                        "or cuda (default: auto)")
+
+
+def apply_device(model, args):
+    """``model`` with the ``--device`` of ``args`` set (an execution setting, never saved)."""
+    if getattr(args, "device", None) and "device" in model.get_params():
+        from lstmkit.core.device import resolve_device
+
+        resolve_device(args.device)  # refuse cuda without a GPU before any work
+        model.set_params(device=args.device)
+    return model

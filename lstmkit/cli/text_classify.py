@@ -12,7 +12,12 @@ SOURCES = "tweets-sentiment, dantestocks-emotion, or a CSV with text,label colum
 
 def register_under(tsub) -> None:
     """Add ``classify`` to the ``text`` group (not a top-level command)."""
-    from lstmkit.cli.options import add_estimator_groups, add_out_args, option_type
+    from lstmkit.cli.options import (
+        add_device_arg,
+        add_estimator_groups,
+        add_out_args,
+        option_type,
+    )
     from lstmkit.core.validate import parse_count_or_fraction
     from lstmkit.text.config import TEXT_CLASSIFIER as spec
 
@@ -43,6 +48,7 @@ def register_under(tsub) -> None:
     src.add_argument("--text", nargs="+", metavar="TEXT", help="texts given here")
     p.add_argument("--out", metavar="FILE.csv", help="write the predictions here (default "
                    "stdout)")
+    add_device_arg(p)
     p.set_defaults(func=predict)
 
     p = csub.add_parser("evaluate", help="score a saved text classifier beside its baselines")
@@ -50,6 +56,7 @@ def register_under(tsub) -> None:
                    help="run directory of a text classifier")
     p.add_argument("--data", required=True, metavar="NAME|PATH", help=SOURCES)
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    add_device_arg(p)
     p.set_defaults(func=evaluate)
 
 
@@ -94,7 +101,9 @@ def predict(args) -> int:
         from lstmkit.core.persistence import check_out_file
 
         check_out_file(args.out)  # refuse before any work
-    clf = load(args.model, TextClassifier)
+    from lstmkit.cli.options import apply_device
+
+    clf = apply_device(load(args.model, TextClassifier), args)
     texts = _texts(args)
     proba = clf.predict_proba(texts)
     frame = pd.DataFrame({"text": texts,

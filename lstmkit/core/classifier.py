@@ -92,11 +92,18 @@ class NeuralClassifierBase(Estimator):
 
     def _member_proba(self, x, lengths) -> np.ndarray:
         """(S, N, K) class probabilities of every member."""
+        from lstmkit.core.device import on_device, resolve_device
         from lstmkit.core.training import torch_threads
 
+        device = resolve_device(self.device)
+        x, lengths = x.to(device), lengths.to(device)
+        out = []
         with torch_threads(1 if self.threads == 0 else self.threads):
-            return np.stack([torch.softmax(predict_logits(net, x, lengths), 1).double().numpy()
-                             for net in self.networks_])
+            for net in self.networks_:
+                with on_device(net, device):
+                    logits = predict_logits(net, x, lengths)  # (N, K)
+                out.append(torch.softmax(logits, 1).double().cpu().numpy())
+        return np.stack(out)
 
     # ------------------------------------------------------------------ evaluation
     def _report(self, y: np.ndarray, members: np.ndarray, baselines: dict) -> dict:

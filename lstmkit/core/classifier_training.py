@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lstmkit.core.config import ClassifyConfig, Execution
+from lstmkit.core.device import on_device, resolve_device, to_device
 from lstmkit.core.errors import expected
 from lstmkit.core.training import (
     EpochLog,
@@ -81,6 +82,13 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
     """
     cfg.validate()
     run = run or Execution()
+    device = resolve_device(run.device)
+    with on_device(model, device):
+        return _train(model, to_device(train_data, device), to_device(val_data, device), cfg,
+                      seed, desc, on_epoch, run, device)
+
+
+def _train(model, train_data, val_data, cfg, seed, desc, on_epoch, run, device):
     n = int(train_data[2].shape[0])
     if n == 0:
         raise expected("Training", "at least one training sequence", 0)
@@ -100,8 +108,8 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
             model.train()
             total, correct, steps, seen = 0.0, 0, 0, 0
             lr = opt.param_groups[0]["lr"]
-            for idx in _batches(n, train_data[1], cfg, gen)[:per_epoch]:
-                x, lens, y = _batch(train_data, idx)
+            for idx in _batches(n, train_data[1].cpu(), cfg, gen)[:per_epoch]:
+                x, lens, y = _batch(train_data, idx.to(device))
                 logits = model(x, lens)  # (B, K)
                 loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
                 steps += 1

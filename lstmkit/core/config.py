@@ -227,6 +227,8 @@ class Execution:
     threads: int = param(0, "torch threads while training (0: 1 for small models, else "
                          "torch's default)", nonnegative_int)
     progress: bool = param(True, "no progress bar", flag, cli="--quiet")
+    device: str = param("auto", "where the networks train and predict: auto (CUDA when torch "
+                        "sees a GPU), cpu or cuda", choice("auto", "cpu", "cuda"))
 
 
 @dataclass

@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
+from lstmkit.core.device import on_device, resolve_device
 from lstmkit.core.errors import expected
 from lstmkit.core.parallel import fit_seeds
 from lstmkit.core.training import auto_threads
@@ -150,15 +151,16 @@ class NeuralForecaster(Forecaster):
         if K != self.horizon and self.strategy == "direct":
             raise expected("Predict", f"horizon {self.horizon} for strategy direct (it predicts "
                            "exactly the training horizon; use recursive or seq2seq)", K)
-        x = torch.as_tensor(X, dtype=torch.float32)
-        last = torch.as_tensor(H[:, -1, :], dtype=torch.float32)
+        device = resolve_device(self.device)
+        x = torch.as_tensor(X, dtype=torch.float32, device=device)
+        last = torch.as_tensor(H[:, -1, :], dtype=torch.float32, device=device)
         out = []
         for net in self.networks_:
-            net.eval()
-            if self.strategy == "recursive":
-                out.append(self._recursive(net, x, last, K))
-            else:
-                out.append(net(x, last, horizon=K).double().numpy())
+            with on_device(net.eval(), device):
+                if self.strategy == "recursive":
+                    out.append(self._recursive(net, x, last, K))
+                else:
+                    out.append(net(x, last, horizon=K).double().cpu().numpy())
         return np.stack(out)  # (S, M, K, D)
 
     def check_streamable(self, component: str = "Stream") -> None:
@@ -190,11 +192,12 @@ class NeuralForecaster(Forecaster):
         for _ in range(K):
             y = net(x, last)[:, 0]  # (M, D) scaled targets
             steps.append(y)
-            raw = self.y_scaler_.inverse_transform(y.double().numpy())  # (M, D)
+            raw = self.y_scaler_.inverse_transform(y.double().cpu().numpy())  # (M, D)
             new = self.x_scaler_.transform(raw[:, feat_of])  # (M, F) scaled features
-            x = torch.cat([x[:, 1:], torch.as_tensor(new, dtype=x.dtype)[:, None]], dim=1)
+            new = torch.as_tensor(new, dtype=x.dtype, device=x.device)  # (M, F)
+            x = torch.cat([x[:, 1:], new[:, None]], dim=1)  # (M, L, F)
             last = y
-        return torch.stack(steps, 1).double().numpy()  # (M, K, D)
+        return torch.stack(steps, 1).double().cpu().numpy()  # (M, K, D)
 
     # ------------------------------------------------------------------ persistence
     def _model_tensors(self) -> dict:

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lstmkit.core.device import on_device, resolve_device, to_device
 from lstmkit.core.errors import expected
 from lstmkit.core.training import (
     EpochLog,
@@ -61,6 +62,13 @@ def train(
     """
     cfg.validate()
     run = (run or ForecastExecution()).validate()
+    device = resolve_device(run.device)
+    with on_device(model, device):
+        return _train(model, to_device(train_xy, device), to_device(val_xy, device), cfg, seed,
+                      desc, on_epoch, run, checkpoint, device)
+
+
+def _train(model, train_xy, val_xy, cfg, seed, desc, on_epoch, run, checkpoint, device):
     loss_fn = LOSSES[cfg.loss]
     *inputs, target = train_xy
     n = target.shape[0]
@@ -88,8 +96,9 @@ def train(
                 if fused is not None:  # the same step in one C++ call
                     loss_value, norm = fused.step(idx)
                 else:
-                    pred = model(*(t[idx] for t in inputs))
-                    loss = loss_fn(pred, target[idx])
+                    at = idx.to(device)
+                    pred = model(*(t[at] for t in inputs))
+                    loss = loss_fn(pred, target[at])
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     norm = math.nan

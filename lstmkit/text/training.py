@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from lstmkit.core.config import Execution
+from lstmkit.core.device import on_device, resolve_device, to_device
 from lstmkit.core.errors import expected
 from lstmkit.core.training import (
     EpochLog,
@@ -81,11 +82,18 @@ def train_lm(model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor | 
     default) and progress bar.
     """
     cfg.validate()
+    run = run or Execution()
+    device = resolve_device(run.device)
+    with on_device(model, device):
+        return _train(model, to_device(train_ids, device), to_device(val_ids, device), cfg,
+                      seed, desc, run)
+
+
+def _train(model, train_ids, val_ids, cfg, seed, desc, run) -> TrainResult:
     torch.manual_seed(seed)
     data = batchify(train_ids, cfg.batch_size)  # (B, N)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    run = run or Execution()
     log = EpochLog(model, cfg.epochs, progress=run.progress, desc=desc, monitor="val_ppl",
                    restore_best=True)
     with torch_threads(run.threads):

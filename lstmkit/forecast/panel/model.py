@@ -230,11 +230,16 @@ class GlobalForecaster(Estimator):
         index = {k: i for i, k in enumerate(self.ids_)}
         series = np.array([index.get(k, 0) for k in panel.ids])
         static = self.static_scaler_(panel.static)
+        from lstmkit.core.device import on_device, resolve_device, to_device
+
+        device = resolve_device(self.device)
         f32 = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32)
-        inputs = (f32(z), f32(hist), f32(futr), f32(static), torch.as_tensor(series))
+        inputs = to_device((f32(z), f32(hist), f32(futr), f32(static),
+                            torch.as_tensor(series)), device)
         outs = []
         for net in self.networks_:
-            z = net.eval()(*inputs).double().numpy()  # (S, K) or (S, K, Q)
+            with on_device(net.eval(), device):
+                z = net(*inputs).double().cpu().numpy()  # (S, K) or (S, K, Q)
             outs.append(denormalize(z, last, scale, kind) if z.ndim == 2 else np.stack(
                 [denormalize(z[..., j], last, scale, kind) for j in range(z.shape[-1])], -1))
         med = np.median(np.stack(outs), axis=0)

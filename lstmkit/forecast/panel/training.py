@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lstmkit.core.device import on_device, resolve_device, to_device
 from lstmkit.core.training import EpochLog, TrainResult, check_weights, guarded_step, torch_threads
 from lstmkit.forecast.panel.windows import normalize
 
@@ -39,13 +40,19 @@ def batch_tensors(data, series: np.ndarray, y: np.ndarray, hist, futr, kind: str
 def train_global(net, data, val, cfg, seed: int, run, on_epoch=None, desc="global") -> TrainResult:
     """Train ``net`` in place on windows sampled from ``data``
     (:class:`~lstmkit.forecast.panel.model.TrainingData`); ``val``: (inputs, target) or None."""
+    device = resolve_device(run.device)
+    with on_device(net, device):
+        return _train(net, data, to_device(val, device), cfg, seed, run, on_epoch, desc, device)
+
+
+def _train(net, data, val, cfg, seed, run, on_epoch, desc, device) -> TrainResult:
     from lstmkit.forecast.panel.windows import WindowSampler
 
     torch.manual_seed(seed)
     sampler = WindowSampler(data.flat, data.L, data.K, cfg.max_windows, seed)
     loss_fn = LOSSES[cfg.loss]
     if data.quantiles:  # the pinball loss of the quantile head replaces ``loss``
-        q = torch.tensor(data.quantiles, dtype=torch.float32)
+        q = torch.tensor(data.quantiles, dtype=torch.float32, device=device)
         loss_fn = lambda pred, y: pinball(pred, y, q)
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.lr)
@@ -61,7 +68,8 @@ def train_global(net, data, val, cfg, seed: int, run, on_epoch=None, desc="globa
             seen = 0.0
             for step in range(1, steps + 1):
                 series, (y, hist, futr) = sampler.draw(cfg.batch_size)
-                inputs, target = batch_tensors(data, series, y, hist, futr, data.kind)
+                inputs, target = to_device(batch_tensors(data, series, y, hist, futr, data.kind),
+                                           device)
                 loss = loss_fn(net(*inputs), target)
                 first = guarded_step(loss, opt, params, cfg.clip_norm, epoch, step, first)
                 sched.step()
