@@ -85,6 +85,10 @@ def fit_classifier(args, cls, component: str, noun: str, has_test, detail=lambda
                        "split)", f"--val {args.val}")
     clf = cls(**estimator_kwargs(args, cls))
     clf.fit(args.data, test=args.test, val=args.val)
+    from lstmkit.core.distributed import is_main
+
+    if not is_main():  # torchrun: the other ranks trained their share; rank 0 writes
+        return 0
     extra = {"history.csv": lambda p: p.write_text(history_csv(clf.histories_, clf.seed_list)),
              "loss.png": lambda p: accuracy_plot(clf.histories_, clf.seed_list, p)}
     report = None

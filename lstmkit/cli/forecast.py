@@ -100,6 +100,9 @@ def fit(args) -> int:
     if panel.is_panel_run(args, frame):
         return panel.fit(args, frame)
     panel.refuse_panel_options(args)
+    from lstmkit.core.distributed import refuse
+
+    refuse("fit", "a single-series forecaster (its small networks train on one process)")
     if args.fillna:
         from lstmkit.forecast.data import fill_missing
 

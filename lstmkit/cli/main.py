@@ -79,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except LstmkitError as err:
+        from lstmkit.core.distributed import rank
+
+        if rank() != 0:  # torchrun: rank 0 alone reports (every rank refuses alike)
+            return 2
         print(f"error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
@@ -89,6 +93,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return 130
+    finally:
+        _leave_process_group()
+
+
+def _leave_process_group() -> None:
+    """torchrun: leave the process group cleanly (torch warns about one left open)."""
+    if "torch.distributed" in sys.modules:
+        from lstmkit.core.distributed import initialized
+
+        if initialized():
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
 
 
 if __name__ == "__main__":  # pragma: no cover

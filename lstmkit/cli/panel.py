@@ -135,6 +135,10 @@ def fit(args, frame) -> int:
               val=val)
     if args.level and not model.conformal_windows:
         raise expected("fit", "--conformal-windows >= 1 with --level", "0")
+    from lstmkit.core.distributed import is_main
+
+    if not is_main():  # torchrun: the other ranks trained their share; rank 0 writes
+        return 0
     report = model.evaluate(args.test_data, period=args.period, level=args.level) \
         if (test or args.test_data) else None
     out = model.save(args.out, overwrite=args.overwrite, extra=writers(model, report))
@@ -271,6 +275,7 @@ def levels_arg(text: str) -> list[float]:
 
 def backtest(args) -> int:
     from lstmkit.cli.options import estimator_kwargs
+    from lstmkit.core.distributed import refuse
     from lstmkit.core.persistence import check_out_dir, json_writer, write_run_dir
     from lstmkit.forecast.data import load_frame
     from lstmkit.forecast.panel.evaluation import backtest_report
@@ -278,6 +283,7 @@ def backtest(args) -> int:
     from lstmkit.forecast.panel.intervals import backtest_folds, backtest_table
     from lstmkit.forecast.panel.model import GlobalForecaster
 
+    refuse("backtest", "a backtest (it trains one model per fold: run it without torchrun)")
     check_out_dir(args.out, args.overwrite)
     model = GlobalForecaster(**estimator_kwargs(args, GlobalForecaster))
     if args.level and not model.conformal_windows:

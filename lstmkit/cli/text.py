@@ -78,10 +78,12 @@ def _usage(parser) -> int:
 
 def fit(args) -> int:
     from lstmkit.cli.options import estimator_kwargs
+    from lstmkit.core.distributed import refuse
     from lstmkit.core.persistence import check_out_dir, json_writer
     from lstmkit.forecast.report import history_csv
     from lstmkit.text.language import LanguageModel
 
+    refuse("text fit", "a language model (it trains on one process)")
     check_out_dir(args.out, args.overwrite)  # refuse before any work
     lm = LanguageModel(**estimator_kwargs(args, LanguageModel))
     lm.fit(args.corpus, val=args.val, test=args.test)

@@ -46,6 +46,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from lstmkit.core.distributed import refuse
+
+    refuse("tune", "a search (share a study between workers with --storage instead)")
     from lstmkit.cli.forecast import _load_data
     from lstmkit.core.persistence import check_out_dir, json_writer
     from lstmkit.forecast.neural import NeuralForecaster

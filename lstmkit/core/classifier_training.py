@@ -9,11 +9,13 @@ mini-batches, each trimmed to the longest sequence it holds. The model is called
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lstmkit.core import distributed
 from lstmkit.core.config import ClassifyConfig, Execution
 from lstmkit.core.device import on_device, resolve_device, to_device
 from lstmkit.core.errors import expected
@@ -83,48 +85,60 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
     cfg.validate()
     run = run or Execution()
     device = resolve_device(run.device)
+    distributed.init(device)
     with on_device(model, device):
         return _train(model, to_device(train_data, device), to_device(val_data, device), cfg,
                       seed, desc, on_epoch, run, device)
 
 
 def _train(model, train_data, val_data, cfg, seed, desc, on_epoch, run, device):
+    """Under torchrun an epoch's batches are union batches of ``batch_size`` x ranks
+    sequences, each rank training on its slice (:mod:`lstmkit.core.distributed`)."""
+    net, W = model, distributed.world()
+    model = distributed.wrap(net, device)  # DDP under torchrun, else net itself
     n = int(train_data[2].shape[0])
     if n == 0:
         raise expected("Training", "at least one training sequence", 0)
     use_val = val_data is not None and int(val_data[2].shape[0]) > 0
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
-    per_epoch = math.ceil(n / cfg.batch_size)
+    union = replace(cfg, batch_size=cfg.batch_size * W)  # one step's sequences, all ranks
+    per_epoch = math.ceil(n / union.batch_size)
     if cfg.steps_per_epoch is not None:
         per_epoch = min(per_epoch, cfg.steps_per_epoch)
     sched = make_scheduler(opt, cfg, cfg.epochs * per_epoch)
     gen = torch.Generator().manual_seed(seed)
-    log = EpochLog(model, cfg.epochs, progress=run.progress, desc=desc, patience=cfg.patience,
-                   restore_best=cfg.patience is not None, on_epoch=on_epoch)
+    log = EpochLog(net, cfg.epochs, progress=run.progress and distributed.is_main(), desc=desc,
+                   patience=cfg.patience, restore_best=cfg.patience is not None,
+                   on_epoch=on_epoch)
     first = None  # the first step's loss: the divergence guard's yardstick
     with torch_threads(threads_for(model, cfg, run.threads)):
         for epoch in range(1, cfg.epochs + 1):
             model.train()
             total, correct, steps, seen = 0.0, 0, 0, 0
             lr = opt.param_groups[0]["lr"]
-            for idx in _batches(n, train_data[1].cpu(), cfg, gen)[:per_epoch]:
-                x, lens, y = _batch(train_data, idx.to(device))
+            for idx in _batches(n, train_data[1].cpu(), union, gen)[:per_epoch]:
+                if idx.numel() < W:  # too few to give every rank one (every rank skips it)
+                    continue
+                mine, weight = distributed.shard(idx)
+                x, lens, y = _batch(train_data, mine.to(device))
                 logits = model(x, lens)  # (B, K)
-                loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+                loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing) * weight
+                value = distributed.union_mean(loss)  # the union batch's mean loss
                 steps += 1
                 first = guarded_step(loss, opt, params, cfg.clip_norm, epoch, steps, first,
-                                     foreach=True)
+                                     foreach=True, value=value)
                 if sched is not None:
                     sched.step()
-                total += float(loss.detach()) * y.shape[0]
+                total += value * idx.numel()
                 correct += int((logits.detach().argmax(1) == y).sum())
-                seen += y.shape[0]
-            check_weights(model, epoch, lr)
+                seen += idx.numel()
+            correct = int(distributed.union_sum([correct])[0])
+            check_weights(net, epoch, lr)
             row = {"epoch": epoch, "train_loss": total / seen, "train_acc": correct / seen,
                    "lr": lr}
             if use_val:
-                row["val_loss"], row["val_acc"] = evaluate_classifier(model, val_data)
+                row["val_loss"], row["val_acc"] = evaluate_classifier(net, val_data)
             log.record(row)
             if log.stop():
                 break

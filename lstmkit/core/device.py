@@ -27,7 +27,11 @@ def resolve_device(name: str = "auto") -> torch.device:
         build = "a CPU build" if torch.version.cuda is None else "no GPU visible"
         raise expected("Device", "auto or cpu (torch sees no CUDA GPU here)",
                        f"cuda with torch {torch.__version__}, {build}")
-    return torch.device("cuda" if name == "cuda" or (name == "auto" and cuda) else "cpu")
+    if name == "cuda" or (name == "auto" and cuda):
+        import os
+
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))  # torchrun: one each
+    return torch.device("cpu")
 
 
 def to_device(tensors, device: torch.device):

@@ -188,11 +188,13 @@ def fit_seeds(seeds: list[int], build: Callable[[], Any], train_fn: Callable[...
     another. With workers, one bar over every epoch of every seed replaces the per-seed bars.
     """
     from lstmkit.core.device import resolve_device
+    from lstmkit.core.distributed import launched
     from lstmkit.core.training import seed_bar
 
     workers = seed_workers(run.workers, len(seeds))
-    if workers > 1 and (threads != 1 or resolve_device(run.device).type == "cuda"):
-        workers = 1  # big models keep their threads; CUDA does not survive a fork
+    if workers > 1 and (threads != 1 or resolve_device(run.device).type == "cuda"
+                        or launched()):
+        workers = 1  # big models keep their threads; CUDA and DDP do not survive a fork
     bar = None
     if workers > 1:
         bar = seed_bar(run.progress, len(seeds), epochs, f"{label} seeds")

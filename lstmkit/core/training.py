@@ -56,10 +56,13 @@ def check_step(loss: float, epoch: int, step: int, lr: float,
 
 
 def guarded_step(loss, opt, params, clip_norm: float | None, epoch: int, step: int,
-                 first: float | None, foreach: bool | None = None) -> float:
+                 first: float | None, foreach: bool | None = None,
+                 value: float | None = None) -> float:
     """One optimiser step on ``loss`` under the divergence guard (:func:`check_step` on the
-    loss and, when clipping, on the gradient norm); returns the first step's loss."""
-    value = float(loss.detach())
+    loss and, when clipping, on the gradient norm); returns the first step's loss.
+    ``value``: the loss the guard checks (data-parallel: the union batch's), default
+    ``loss``'s own."""
+    value = float(loss.detach()) if value is None else value
     first = value if first is None else first
     lr = opt.param_groups[0]["lr"]
     check_step(value, epoch, step, lr, first=first)

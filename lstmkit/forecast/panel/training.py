@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lstmkit.core import distributed
 from lstmkit.core.device import on_device, resolve_device, to_device
 from lstmkit.core.training import EpochLog, TrainResult, check_weights, guarded_step, torch_threads
 from lstmkit.forecast.panel.windows import normalize
@@ -41,14 +42,19 @@ def train_global(net, data, val, cfg, seed: int, run, on_epoch=None, desc="globa
     """Train ``net`` in place on windows sampled from ``data``
     (:class:`~lstmkit.forecast.panel.model.TrainingData`); ``val``: (inputs, target) or None."""
     device = resolve_device(run.device)
+    distributed.init(device)
     with on_device(net, device):
         return _train(net, data, to_device(val, device), cfg, seed, run, on_epoch, desc, device)
 
 
 def _train(net, data, val, cfg, seed, run, on_epoch, desc, device) -> TrainResult:
+    """Under torchrun every rank draws the same union batch of ``batch_size`` x ranks
+    windows and trains on its slice (:mod:`lstmkit.core.distributed`)."""
     from lstmkit.forecast.panel.windows import WindowSampler
 
-    torch.manual_seed(seed)
+    model = distributed.wrap(net, device)  # DDP under torchrun, else net itself
+    W = distributed.world()
+    torch.manual_seed(seed + distributed.rank())  # dropout: other masks on other ranks
     sampler = WindowSampler(data.flat, data.L, data.K, cfg.max_windows, seed)
     loss_fn = LOSSES[cfg.loss]
     if data.quantiles:  # the pinball loss of the quantile head replaces ``loss``
@@ -59,7 +65,8 @@ def _train(net, data, val, cfg, seed, run, on_epoch, desc, device) -> TrainResul
     steps = cfg.steps_per_epoch or max(1, math.ceil(sampler.count() / cfg.batch_size))
     total = cfg.epochs * steps
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
-    log = EpochLog(net, cfg.epochs, progress=run.progress, desc=desc, patience=cfg.patience,
+    log = EpochLog(net, cfg.epochs, progress=run.progress and distributed.is_main(), desc=desc,
+                   patience=cfg.patience,
                    restore_best=val is not None, on_epoch=on_epoch)
     first = None
     with torch_threads(run.threads or 1):
@@ -67,13 +74,18 @@ def _train(net, data, val, cfg, seed, run, on_epoch, desc, device) -> TrainResul
             net.train()
             seen = 0.0
             for step in range(1, steps + 1):
-                series, (y, hist, futr) = sampler.draw(cfg.batch_size)
-                inputs, target = to_device(batch_tensors(data, series, y, hist, futr, data.kind),
+                series, (y, hist, futr) = sampler.draw(cfg.batch_size * W)  # the union batch
+                mine, weight = distributed.shard(torch.arange(len(series)))
+                mine = mine.numpy()  # this rank's slice
+                inputs, target = to_device(batch_tensors(data, series[mine], y[mine],
+                                                         hist[mine], futr[mine], data.kind),
                                            device)
-                loss = loss_fn(net(*inputs), target)
-                first = guarded_step(loss, opt, params, cfg.clip_norm, epoch, step, first)
+                loss = loss_fn(model(*inputs), target) * weight
+                value = distributed.union_mean(loss)  # the union batch's mean loss
+                first = guarded_step(loss, opt, params, cfg.clip_norm, epoch, step, first,
+                                     value=value)
                 sched.step()
-                seen += float(loss.detach())
+                seen += value
             row = {"epoch": epoch, "train_loss": seen / steps}
             check_weights(net, epoch, cfg.lr)
             if val is not None:

@@ -1,0 +1,62 @@
+"""Run by tests/test_distributed.py, under torchrun (2 ranks) or alone: one short fit of the
+global forecaster or the sequence classifier that records the gradients of its first
+optimiser step (every rank writes its own file) and the history of the run.
+
+    python tests/ddp_worker.py OUT_DIR global|classifier BATCH [EPOCHS]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def record_first_step(cls, path: Path) -> None:
+    """Patch ``cls.step`` to save the gradients it is about to apply, the first time."""
+    original = cls.step
+
+    def step(self, *a, **k):
+        if not path.exists():
+            grads = [p.grad.detach().double().numpy().ravel() for g in self.param_groups
+                     for p in g["params"] if p.grad is not None]
+            np.save(path, np.concatenate(grads))
+        return original(self, *a, **k)
+
+    cls.step = step
+
+
+def main() -> None:
+    out, kind, batch = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    epochs = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    rank = int(os.environ.get("RANK", "0"))
+    grads = out / f"grads-{kind}-rank{rank}-world{os.environ.get('WORLD_SIZE', '1')}.npy"
+    if kind == "global":
+        from panels import synthetic_panel
+
+        from lstmkit.forecast.panel.model import GlobalForecaster
+
+        record_first_step(torch.optim.Adam, grads)
+        model = GlobalForecaster(lookback=12, horizon=4, hidden_size=8, epochs=epochs,
+                                 steps_per_epoch=5, batch_size=batch, seeds=1, workers=1,
+                                 dropout=0.0, progress=False).fit(synthetic_panel(6), test=0)
+        history = model.histories_[0]
+    else:
+        from lstmkit.classify.classifier import SequenceClassifier
+
+        record_first_step(torch.optim.AdamW, grads)
+        model = SequenceClassifier(hidden_size=8, conv_channels=0, epochs=epochs,
+                                   batch_size=batch, steps_per_epoch=4, progress=False,
+                                   workers=1).fit("digits-rows")
+        history = model.histories_[0]
+    (out / f"history-{kind}-rank{rank}.json").write_text(json.dumps(history))
+
+
+if __name__ == "__main__":
+    main()
