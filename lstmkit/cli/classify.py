@@ -98,13 +98,17 @@ def fit_classifier(args, cls, component: str, noun: str, has_test, detail=lambda
         extra["confusion.png"] = lambda p: confusion_plot(
             report["ensemble"]["confusion"], clf.classes_, p,
             f"{clf.label} on {args.data}: test confusion")
-    out = clf.save(args.out, overwrite=args.overwrite, extra=extra)
     train_n, val_n, test_n = clf.split_sizes_
     if report is not None:
-        print(report_table(report, f"{clf.label} on {args.data}: {test_n} test {noun} "
-                           f"({train_n} train, {val_n} val{detail(clf)})"))
+        summary = report_table(report, f"{clf.label} on {args.data}: {test_n} test {noun} "
+                               f"({train_n} train, {val_n} val{detail(clf)})")
     else:
-        print(f"{clf.label} on {args.data}: {train_n} train {noun}, no test split")
+        summary = f"{clf.label} on {args.data}: {train_n} train {noun}, no test split"
+    from lstmkit.core.report_page import page_writers
+
+    extra |= page_writers(summary, args.out)
+    out = clf.save(args.out, overwrite=args.overwrite, extra=extra)
+    print(summary)
     print(f"\nwrote {out}/ ({', '.join(['model.safetensors', 'config.json', *extra])})")
     return 0
 

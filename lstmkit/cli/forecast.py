@@ -125,15 +125,17 @@ def fit(args) -> int:
                                  "command with --resume to continue" if kept else
                                  "nothing was written"), file=sys.stderr)
         return 130
-    extra = comp.writers(main=name)
-    out = model.save(args.out, overwrite=args.overwrite, extra=extra)
+    from lstmkit.core.report_page import page_writers
+
     if comp.reports:
-        print(comp.table(f"{name} on {args.data}: {comp.reports[name]['n_windows']} test "
-                         "windows"))
-        print(comp.verdict(name))
+        summary = (comp.table(f"{name} on {args.data}: {comp.reports[name]['n_windows']} test "
+                              "windows") + "\n" + comp.verdict(name))
     else:
-        print(f"{name} trained on every row of {args.data} (--test 0): nothing held out to "
-              "score; `lstmkit predict` forecasts after the last row")
+        summary = (f"{name} trained on every row of {args.data} (--test 0): nothing held out "
+                   "to score; `lstmkit predict` forecasts after the last row")
+    extra = comp.writers(main=name) | page_writers(summary, args.out)
+    out = model.save(args.out, overwrite=args.overwrite, extra=extra)
+    print(summary)
     print(f"\nwrote {out}/ ({', '.join(['model.safetensors', 'config.json', *extra])})")
     return 0
 

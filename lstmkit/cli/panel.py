@@ -141,10 +141,17 @@ def fit(args, frame) -> int:
         return 0
     report = model.evaluate(args.test_data, period=args.period, level=args.level) \
         if (test or args.test_data) else None
-    out = model.save(args.out, overwrite=args.overwrite, extra=writers(model, report))
+    from lstmkit.core.report_page import page_writers
+    from lstmkit.forecast.report import history_csv
+
     n = len(model.ids_)
-    if report is not None:
-        print(report_table(report, f"{model.label} on {args.data}: {n} series, horizon {K}"))
+    summary = (report_table(report, f"{model.label} on {args.data}: {n} series, horizon {K}")
+               if report is not None else f"{model.label} on {args.data}: {n} series, horizon "
+               f"{K}, trained on every point (--test 0): nothing held out to score")
+    extra = writers(model, report) | {"history.csv": lambda p: p.write_text(
+        history_csv(model.histories_, model.seed_list))} | page_writers(summary, args.out)
+    out = model.save(args.out, overwrite=args.overwrite, extra=extra)
+    print(summary)
     print(f"\nwrote {out}/")
     return 0
 
@@ -304,21 +311,25 @@ def backtest(args) -> int:
     report = backtest_report(model, folds, args.period or model.season)
     report["seconds"], report["period"] = {model.label: seconds}, args.period or model.season
     scored = "/".join(str(len(h.ids)) for _, h, _, _, _ in folds)
-    print(report_table(report, f"{model.label} backtest on {args.data}: {len(panel.ids)} "
-                               f"series ({scored} scored per fold), {args.n_windows} folds of "
-                               f"horizon {model.horizon}, step {step}, "
-                               f"{'refit' if args.refit else 'no refit'}"))
 
     def plot(p):
         from lstmkit.forecast.panel.plots import plot_error_by_step
 
         plot_error_by_step(report["per_step"]).savefig(p, dpi=110)
 
+    from lstmkit.core.report_page import page_writers
+
+    summary = report_table(report, f"{model.label} backtest on {args.data}: {len(panel.ids)} "
+                           f"series ({scored} scored per fold), {args.n_windows} folds of "
+                           f"horizon {model.horizon}, step {step}, "
+                           f"{'refit' if args.refit else 'no refit'}")
     out = write_run_dir(args.out, {
         "backtest.csv": lambda p: table.to_csv(p, index=False),
         "metrics.json": json_writer({"overall": report["overall"],
-                                     "per_fold": report["per_fold"]}),
+                                     "per_fold": report["per_fold"],
+                                     "seconds": report["seconds"]}),
         "metrics_per_step.csv": lambda p: report["per_step"].to_csv(p, index=False),
-        "error_by_step.png": plot}, overwrite=args.overwrite)
+        "error_by_step.png": plot, **page_writers(summary, args.out)}, overwrite=args.overwrite)
+    print(summary)
     print(f"\nwrote {out}/")
     return 0

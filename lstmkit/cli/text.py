@@ -93,8 +93,12 @@ def fit(args) -> int:
     extra = {"metrics.json": json_writer(metrics),
              "history.csv": lambda p: p.write_text(history_csv([lm.history_], [lm.seed])),
              "loss.png": lambda p: _ppl_plot(lm.history_, p)}
+    from lstmkit.core.report_page import page_writers
+
+    summary = _summary(lm, metrics, args.corpus)
+    extra |= page_writers(summary, args.out)
     out = lm.save(args.out, overwrite=args.overwrite, extra=extra)
-    print(_summary(lm, metrics, args.corpus))
+    print(summary)
     print(f"\nwrote {out}/ ({', '.join(['model.safetensors', 'config.json', *extra])})")
     return 0
 

@@ -99,7 +99,7 @@ def union_mean(value: torch.Tensor) -> float:
     """The mean over the ranks of ``value`` (a scalar tensor): with :func:`shard`'s
     weights, the union batch's mean loss."""
     if world() < 2:
-        return float(value)
+        return float(value.detach())
     import torch.distributed as dist
 
     v = value.detach().clone().reshape(1).to(torch.float64)
