@@ -107,7 +107,7 @@ def accuracy() -> list[list[str]]:
             stream.append(s.forecast_array()[0])
         stream = np.stack(stream)  # (M, K, D)
         scale = f.y_scaler_.std ** 2  # MSE on the normalized scale, as the demo reports it
-        mse = lambda p: float(np.mean((p - w["y_true"]) ** 2 / scale))
+        mse = lambda p, w=w, scale=scale: float(np.mean((p - w["y_true"]) ** 2 / scale))
         rows.append([name, ",".join(map(str, f.best_epochs_)), f"{mse(w['y_pred']):.5f}",
                      f"{mse(stream):.5f}"])
     return rows
