@@ -61,14 +61,15 @@ def test_padding_with_garbage_does_not_change_logits(pooling, bidirectional, cel
     torch.testing.assert_close(batched, alone, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("steps", [None, 4])
+@pytest.mark.parametrize("steps,conv_pooling", [(None, "mean"), (4, "mean"),
+                                                 (4, "mean+max")])
 @pytest.mark.parametrize("bidirectional", BIDIR)
-def test_the_conv_branch_and_segment_means_ignore_padding(steps, bidirectional):
+def test_the_conv_branch_and_segment_means_ignore_padding(steps, conv_pooling, bidirectional):
     # eval mode (batch norm's running statistics): padded garbage changes no logit
     torch.manual_seed(0)
     cfg = SequenceNetConfig(input_size=3, n_classes=4, hidden_size=5, pooling="mean+max",
                             bidirectional=bidirectional, conv_channels=4,
-                            recurrent_steps=steps)
+                            recurrent_steps=steps, conv_pooling=conv_pooling)
     net = SequenceNet(cfg).double()
     with torch.no_grad():  # running statistics that are not the identity
         for m in net.conv.norms:

@@ -59,6 +59,10 @@ class SequenceNetConfig(EncoderConfig):
                                "the recurrent encoder (0: none): Conv1d C, 2C, C with kernels "
                                "8, 5, 3, batch norm and ReLU, averaged over the valid steps",
                                nonnegative_int)
+    conv_pooling: str = param("mean", "how the convolutional branch's outputs become one "
+                              "vector: the mean over the valid steps (FCN's global average "
+                              "pooling), or mean and max side by side",
+                              choice("mean", "mean+max"))
     recurrent_steps: int | None = param(None, "the recurrent encoder reads the sequence "
                                         "averaged down to at most this many steps (none: "
                                         "every step); the convolutional branch reads them all",

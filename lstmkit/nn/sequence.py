@@ -61,8 +61,9 @@ class SequenceNet(nn.Module):
                                  dropout=cfg.dropout, activation=cfg.activation, **kw)
         self.drop = nn.Dropout(cfg.dropout)
         width = D * cfg.hidden_size * (2 if cfg.pooling == "mean+max" else 1)
-        self.conv = ConvBranch(in_size, cfg.conv_channels) if cfg.conv_channels else None
-        width += cfg.conv_channels
+        self.conv = ConvBranch(in_size, cfg.conv_channels, cfg.conv_pooling == "mean+max") \
+            if cfg.conv_channels else None
+        width += cfg.conv_channels * (2 if cfg.conv_pooling == "mean+max" else 1)
         self.head = nn.Linear(width, cfg.n_classes)
         self.register_buffer("x_mean", torch.zeros(in_size))
         self.register_buffer("x_std", torch.ones(in_size))
@@ -148,10 +149,12 @@ class SequenceNet(nn.Module):
 
 class ConvBranch(nn.Module):
     """Conv1d C, 2C, C (kernels 8, 5, 3) + batch norm + ReLU, then the mean over the valid
-    steps: (B, T, C_in), lengths -> (B, C)."""
+    steps (and, with ``with_max``, the max beside it): (B, T, C_in), lengths -> (B, C) or
+    (B, 2C)."""
 
-    def __init__(self, in_size: int, width: int):
+    def __init__(self, in_size: int, width: int, with_max: bool = False):
         super().__init__()
+        self.with_max = with_max
         sizes = [(in_size, width, 8), (width, 2 * width, 5), (2 * width, width, 3)]
         self.convs = nn.ModuleList(nn.Conv1d(i, o, k) for i, o, k in sizes)
         self.norms = nn.ModuleList(nn.BatchNorm1d(o) for _, o, _ in sizes)
@@ -163,7 +166,11 @@ class ConvBranch(nn.Module):
         h = x.transpose(1, 2)  # (B, C_in, T)
         for conv, norm, pad in zip(self.convs, self.norms, self.pads, strict=True):
             h = torch.relu(norm(conv(nn.functional.pad(h * mask, pad))))  # (B, C_k, T)
-        return (h * mask).sum(2) / lengths.view(B, 1).to(x.dtype)  # (B, C)
+        mean = (h * mask).sum(2) / lengths.view(B, 1).to(x.dtype)  # (B, C)
+        if not self.with_max:
+            return mean
+        peak = h.masked_fill(mask == 0, float("-inf")).amax(2)  # (B, C): valid steps only
+        return torch.cat([mean, peak], dim=1)  # (B, 2C)
 
 
 def segment_means(x: Tensor, lengths: Tensor, steps: int) -> tuple[Tensor, Tensor]:
