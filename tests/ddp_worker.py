@@ -2,7 +2,11 @@
 global forecaster or the sequence classifier that records the gradients of its first
 optimiser step (every rank writes its own file) and the history of the run.
 
-    python tests/ddp_worker.py OUT_DIR global|classifier BATCH [EPOCHS]
+    python tests/ddp_worker.py OUT_DIR global|classifier BATCH [EPOCHS [CKPT [STOP_AT]]]
+
+With CKPT, the global forecaster checkpoints into that folder (and resumes from it); with
+STOP_AT it is interrupted (KeyboardInterrupt, exit 130) when epoch STOP_AT ends. The final
+weights go to ``weights-<kind>-rank<R>.npy``.
 """
 
 from __future__ import annotations
@@ -35,7 +39,21 @@ def record_first_step(cls, path: Path) -> None:
 def main() -> None:
     out, kind, batch = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     epochs = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    ckpt = sys.argv[5] if len(sys.argv) > 5 else None
+    stop_at = int(sys.argv[6]) if len(sys.argv) > 6 else None
     rank = int(os.environ.get("RANK", "0"))
+    if stop_at is not None:
+        from lstmkit.core import training
+
+        record = training.EpochLog.record
+
+        def interrupted(self, row):
+            out = record(self, row)
+            if row["epoch"] == stop_at:
+                raise SystemExit(130)  # before this epoch's checkpoint: a resume redoes it
+            return out
+
+        training.EpochLog.record = interrupted
     grads = out / f"grads-{kind}-rank{rank}-world{os.environ.get('WORLD_SIZE', '1')}.npy"
     if kind == "global":
         from panels import synthetic_panel
@@ -45,8 +63,12 @@ def main() -> None:
         record_first_step(torch.optim.Adam, grads)
         model = GlobalForecaster(lookback=12, horizon=4, hidden_size=8, epochs=epochs,
                                  steps_per_epoch=5, batch_size=batch, seeds=1, workers=1,
-                                 dropout=0.0, progress=False).fit(synthetic_panel(6), test=0)
+                                 dropout=0.0, progress=False).fit(
+            synthetic_panel(6), test=0, checkpoint=ckpt, resume=ckpt is not None)
         history = model.histories_[0]
+        weights = np.concatenate([v.double().numpy().ravel() for v in
+                                  model.networks_[0].state_dict().values()])
+        np.save(out / f"weights-{kind}-rank{rank}.npy", weights)
     else:
         from lstmkit.classify.classifier import SequenceClassifier
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from safetensors.torch import load_file
 
 import lstmkit
@@ -121,3 +122,36 @@ def test_kill_9_at_random_points_then_resume_is_bitwise_the_uninterrupted_run(tm
             assert (got[name] == want[name]).all(), (delay, name)
         assert not (tmp_path / f".run{k}.checkpoint").exists()
     assert killed >= 1, "every run finished before its kill: lengthen the runs"
+
+
+def test_the_global_forecaster_resumes_bitwise(tmp_path, monkeypatch):
+    """The panel model checkpoints every epoch of every seed too (sampler, schedule and
+    dropout RNG included): stopped in its second seed, resumed, it ends bitwise."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from panels import synthetic_panel
+
+    kw = dict(lookback=12, horizon=4, hidden_size=8, epochs=5, steps_per_epoch=4, seeds=2,
+              workers=1, dropout=0.2, num_layers=2, progress=False)
+    df = synthetic_panel(4)
+    whole = lstmkit.GlobalForecaster(**kw).fit(df, val=4)
+    want = {k: v.clone() for k, v in whole._state_tensors().items()}
+    record, calls = training.EpochLog.record, {"n": 0}
+
+    def interrupted(self, row):
+        calls["n"] += 1
+        if calls["n"] == len(whole.histories_[0]) + 2:  # seed 1, epoch 2
+            raise KeyboardInterrupt
+        return record(self, row)
+
+    monkeypatch.setattr(training.EpochLog, "record", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        lstmkit.GlobalForecaster(**kw).fit(df, val=4, checkpoint=tmp_path / "ck")
+    monkeypatch.setattr(training.EpochLog, "record", record)
+    assert sorted(p.name for p in (tmp_path / "ck").iterdir()) == ["seed0.ckpt", "seed1.ckpt"]
+    again = lstmkit.GlobalForecaster(**kw).fit(df, val=4, checkpoint=tmp_path / "ck",
+                                               resume=True)
+    got = again._state_tensors()
+    assert got.keys() == want.keys()
+    for k in want:
+        assert torch.equal(got[k], want[k]), k
+    assert again.histories_ == whole.histories_

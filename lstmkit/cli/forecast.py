@@ -114,6 +114,8 @@ def fit(args) -> int:
     name = model.label
     models = {name: model, **default_baselines(args.lookback, args.horizon, args.scaler,
                                                args.stride, args.period)}
+    from lstmkit.core.checkpoint import checkpoint_folder
+
     folder = checkpoint_folder(args.out)
     try:
         comp = Comparison(models).fit(frame, args.target, args.features, test=args.test,
@@ -138,14 +140,6 @@ def fit(args) -> int:
     print(summary)
     print(f"\nwrote {out}/ ({', '.join(['model.safetensors', 'config.json', *extra])})")
     return 0
-
-
-def checkpoint_folder(out):
-    """Where ``lstmkit fit --out DIR`` keeps its checkpoints: ``.DIR.checkpoint`` beside it."""
-    from pathlib import Path
-
-    out = Path(out)
-    return out.absolute().parent / f".{out.name}.checkpoint"
 
 
 def _load_model(args, command: str, panel_only: tuple[str, ...]):

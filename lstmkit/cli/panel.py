@@ -103,7 +103,7 @@ def fit(args, frame) -> int:
     from lstmkit.forecast.panel.model import GlobalForecaster
 
     given = given_options(args)
-    single = (given & (set(NeuralForecaster._fields) | {"resume", "features"})) \
+    single = (given & (set(NeuralForecaster._fields) | {"features"})) \
         - set(GlobalForecaster._fields)
     if single:
         raise expected("fit", "options of the panel forecaster (long-format data; covariates "
@@ -129,10 +129,20 @@ def fit(args, frame) -> int:
     if args.test_data:  # refuse a test table of other series before training
         check_same_series(frame, make_panel(load_frame(args.test_data), cols, freq=args.freq,
                                             fillna=args.fillna), cols)
-    model.fit(frame, id_col=args.id_col, time_col=args.time_col, target=target[0],
-              futr_exog=args.futr_exog, hist_exog=args.hist_exog, static=args.static,
-              static_df=args.static_data, freq=args.freq, fillna=args.fillna, test=test,
-              val=val)
+    from lstmkit.core.checkpoint import checkpoint_folder
+
+    folder = checkpoint_folder(args.out)
+    try:
+        model.fit(frame, id_col=args.id_col, time_col=args.time_col, target=target[0],
+                  futr_exog=args.futr_exog, hist_exog=args.hist_exog, static=args.static,
+                  static_df=args.static_data, freq=args.freq, fillna=args.fillna, test=test,
+                  val=val, checkpoint=folder, resume=args.resume)
+    except KeyboardInterrupt:
+        kept = any(folder.glob("seed*.ckpt"))
+        print("interrupted: " + (f"the last checkpoint is kept in {folder}/; run the same "
+                                 "command with --resume to continue" if kept else
+                                 "nothing was written"), file=sys.stderr)
+        return 130
     if args.level and not model.conformal_windows:
         raise expected("fit", "--conformal-windows >= 1 with --level", "0")
     from lstmkit.core.distributed import is_main

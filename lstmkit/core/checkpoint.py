@@ -32,9 +32,13 @@ class Checkpoint:
     """The checkpoint of one seed in folder ``folder`` (``identity``: what must match to
     resume, e.g. the model's parameters and a digest of the training data)."""
 
-    def __init__(self, folder: str | os.PathLike, seed: int, identity: dict):
-        self.folder, self.seed, self.identity = Path(folder), int(seed), identity
-        self.path = self.folder / f"seed{self.seed}.ckpt"
+    def __init__(self, folder: str | os.PathLike, seed: int, identity: dict, rank: int = 0):
+        # as JSON will give it back (tuples become lists), so that the comparison holds
+        self.folder, self.seed = Path(folder), int(seed)
+        self.identity = json.loads(json.dumps(identity))
+        # torchrun: each rank keeps its own (its dropout RNG differs); rank 0's is the usual
+        self.path = self.folder / (f"seed{self.seed}.ckpt" if rank == 0 else
+                                   f"seed{self.seed}.rank{rank}.ckpt")
 
     def exists(self) -> bool:
         return self.path.is_file()
@@ -61,6 +65,12 @@ class Checkpoint:
             raise expected("Resume", "the settings of the interrupted run (resume with the "
                            "same command)", "other parameters or data")
         return tensors, meta
+
+
+def checkpoint_folder(out) -> Path:
+    """Where ``lstmkit fit --out DIR`` keeps its checkpoints: ``.DIR.checkpoint`` beside it."""
+    out = Path(out)
+    return out.absolute().parent / f".{out.name}.checkpoint"
 
 
 def rng_tensors(gen: torch.Generator) -> dict[str, torch.Tensor]:

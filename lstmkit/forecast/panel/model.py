@@ -77,7 +77,7 @@ class GlobalForecaster(Estimator):
     # ------------------------------------------------------------------ fit
     def fit(self, data, *, id_col: str = "unique_id", time_col: str = "ds", target: str = "y",
             futr_exog=(), hist_exog=(), static=(), static_df=None, freq=None, fillna=None,
-            test: int | None = None, val: int = 0):
+            test: int | None = None, val: int = 0, checkpoint=None, resume: bool = False):
         """Fit on a long-format panel.
 
         ``futr_exog`` / ``hist_exog`` / ``static``: column names of the future-known,
@@ -85,6 +85,8 @@ class GlobalForecaster(Estimator):
         static ones, one row per ``unique_id``). ``test``: points held out at the end of each
         series for :meth:`evaluate` (default ``horizon``; 0 trains on everything). ``val``:
         points before them for early stopping (0: a fixed number of epochs).
+        ``checkpoint`` / ``resume``: as :meth:`lstmkit.forecast.forecaster.Forecaster.fit`
+        (a checkpoint after every epoch of every seed; under torchrun one per rank).
         """
         K = self.horizon
         test = K if test is None else int(test)
@@ -96,10 +98,33 @@ class GlobalForecaster(Estimator):
         cols = Columns(id_col, time_col, target, tuple(futr_exog), tuple(hist_exog),
                        tuple(static))
         panel = self.read(data, columns=cols, freq=freq, fillna=fillna, static_df=static_df)
-        return self.fit_panel(panel, test=test, val=val)
+        from lstmkit.forecast.forecaster import _checkpoint_folder
 
-    def fit_panel(self, panel: Panel, *, test: int = 0, val: int = 0):
-        """Fit on a :class:`~lstmkit.forecast.panel.frame.Panel` (what :meth:`fit` reads)."""
+        folder = _checkpoint_folder(checkpoint, resume)
+        self.fit_panel(panel, test=test, val=val, checkpoint=folder)
+        if folder is not None:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)  # done: nothing to resume
+        return self
+
+    def _checkpoints(self, folder, data):
+        """``seed -> Checkpoint`` (or None) of this fit, in ``folder``."""
+        if folder is None:
+            return lambda s: None
+        import hashlib
+
+        from lstmkit.core.checkpoint import Checkpoint
+        from lstmkit.core.distributed import rank
+
+        digest = hashlib.sha1(np.ascontiguousarray(data.flat.y).tobytes()).hexdigest()
+        identity = {"model_class": type(self).__name__, "params": self.model_params(),
+                    "data": digest}
+        return lambda s: Checkpoint(folder, s, identity, rank())
+
+    def fit_panel(self, panel: Panel, *, test: int = 0, val: int = 0, checkpoint=None):
+        """Fit on a :class:`~lstmkit.forecast.panel.frame.Panel` (what :meth:`fit` reads);
+        ``checkpoint``: a checkpoint folder (see :meth:`fit`)."""
         from lstmkit.core.parallel import fit_seeds
         from lstmkit.forecast.panel.network import GlobalNetwork
         from lstmkit.forecast.panel.training import train_global
@@ -129,9 +154,11 @@ class GlobalForecaster(Estimator):
             n_series=len(panel.ids), embedding=self.embedding,
             n_quantiles=max(1, len(self.quantiles)))
         cfg, run = self.config("train"), self.config("execution")
+        ckpt = self._checkpoints(checkpoint, data_)
         done = fit_seeds(self.seed_list, lambda: GlobalNetwork(self.network_config_),
                          lambda net, s, r, on_epoch: train_global(
-                             net, data_, val_, cfg, s, r, on_epoch, f"{self.label} seed {s}"),
+                             net, data_, val_, cfg, s, r, on_epoch, f"{self.label} seed {s}",
+                             ckpt(s)),
                          run, cfg.epochs, 1, self.label)
         self.networks_, self.histories_ = done.networks, done.histories
         self.train_seconds_, self.fit_seconds_ = done.train_seconds, done.seconds

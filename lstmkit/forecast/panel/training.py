@@ -38,16 +38,45 @@ def batch_tensors(data, series: np.ndarray, y: np.ndarray, hist, futr, kind: str
     return inputs, f32(z[:, L:])
 
 
-def train_global(net, data, val, cfg, seed: int, run, on_epoch=None, desc="global") -> TrainResult:
+def train_global(net, data, val, cfg, seed: int, run, on_epoch=None, desc="global",
+                 checkpoint=None) -> TrainResult:
     """Train ``net`` in place on windows sampled from ``data``
-    (:class:`~lstmkit.forecast.panel.model.TrainingData`); ``val``: (inputs, target) or None."""
+    (:class:`~lstmkit.forecast.panel.model.TrainingData`); ``val``: (inputs, target) or None.
+    ``checkpoint`` (:class:`~lstmkit.core.checkpoint.Checkpoint`): written after every
+    epoch and, where it exists, continued from (bitwise the uninterrupted run)."""
     device = resolve_device(run.device)
     distributed.init(device)
     with on_device(net, device):
-        return _train(net, data, to_device(val, device), cfg, seed, run, on_epoch, desc, device)
+        return _train(net, data, to_device(val, device), cfg, seed, run, on_epoch, desc, device,
+                      checkpoint)
 
 
-def _train(net, data, val, cfg, seed, run, on_epoch, desc, device) -> TrainResult:
+def _save(checkpoint, epoch, net, opt, sched, sampler, log, first, stopped) -> None:
+    from lstmkit.core.checkpoint import optimizer_tensors
+
+    tensors = {f"model.{k}": v for k, v in net.state_dict().items()}
+    tensors["rng.torch"] = torch.get_rng_state()
+    best, meta = log.state()
+    opt_t, meta["opt"] = optimizer_tensors(opt)
+    checkpoint.save({**tensors, **best, **opt_t},
+                    {**meta, "epoch": epoch, "first": first, "stopped": stopped,
+                     "sched": sched.state_dict(), "sampler": sampler.rng.bit_generator.state})
+
+
+def _resume(checkpoint, net, opt, sched, sampler, log):
+    from lstmkit.core.checkpoint import restore_optimizer
+
+    tensors, meta = checkpoint.load()
+    net.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    restore_optimizer(opt, tensors, meta["opt"])
+    sched.load_state_dict(meta["sched"])
+    sampler.rng.bit_generator.state = meta["sampler"]
+    torch.set_rng_state(tensors["rng.torch"])
+    log.restore(tensors, meta)
+    return meta["first"], int(meta["epoch"]) + 1, bool(meta["stopped"])
+
+
+def _train(net, data, val, cfg, seed, run, on_epoch, desc, device, checkpoint) -> TrainResult:
     """Under torchrun every rank draws the same union batch of ``batch_size`` x ranks
     windows and trains on its slice (:mod:`lstmkit.core.distributed`)."""
     from lstmkit.forecast.panel.windows import WindowSampler
@@ -68,9 +97,11 @@ def _train(net, data, val, cfg, seed, run, on_epoch, desc, device) -> TrainResul
     log = EpochLog(net, cfg.epochs, progress=run.progress and distributed.is_main(), desc=desc,
                    patience=cfg.patience,
                    restore_best=val is not None, on_epoch=on_epoch)
-    first = None
+    first, start, stopped = None, 1, False
+    if checkpoint is not None and checkpoint.exists():
+        first, start, stopped = _resume(checkpoint, net, opt, sched, sampler, log)
     with torch_threads(run.threads or 1):
-        for epoch in range(1, cfg.epochs + 1):
+        for epoch in range(start, cfg.epochs + 1 if not stopped else start):
             net.train()
             seen = 0.0
             for step in range(1, steps + 1):
@@ -93,6 +124,9 @@ def _train(net, data, val, cfg, seed, run, on_epoch, desc, device) -> TrainResul
                 with torch.no_grad():
                     row["val_loss"] = float(loss_fn(net(*val[0]), val[1]))
             log.record(row)
-            if log.stop():
+            stop = log.stop()
+            if checkpoint is not None:
+                _save(checkpoint, epoch, net, opt, sched, sampler, log, first, stop)
+            if stop:
                 break
     return log.result()
