@@ -114,7 +114,7 @@ def fit(args) -> int:
     name = model.label
     models = {name: model, **default_baselines(args.lookback, args.horizon, args.scaler,
                                                args.stride, args.period)}
-    from lstmkit.core.checkpoint import checkpoint_folder
+    from lstmkit.core.checkpoint import checkpoint_folder, interrupted_message
 
     folder = checkpoint_folder(args.out)
     try:
@@ -122,10 +122,7 @@ def fit(args) -> int:
                                       val=args.val, checkpoint={name: folder},
                                       resume=args.resume)
     except KeyboardInterrupt:
-        kept = any(folder.glob("seed*.ckpt"))
-        print("interrupted: " + (f"the last checkpoint is kept in {folder}/; run the same "
-                                 "command with --resume to continue" if kept else
-                                 "nothing was written"), file=sys.stderr)
+        print(interrupted_message(folder), file=sys.stderr)
         return 130
     from lstmkit.core.report_page import page_writers
 

@@ -129,7 +129,7 @@ def fit(args, frame) -> int:
     if args.test_data:  # refuse a test table of other series before training
         check_same_series(frame, make_panel(load_frame(args.test_data), cols, freq=args.freq,
                                             fillna=args.fillna), cols)
-    from lstmkit.core.checkpoint import checkpoint_folder
+    from lstmkit.core.checkpoint import checkpoint_folder, interrupted_message
 
     folder = checkpoint_folder(args.out)
     try:
@@ -138,10 +138,7 @@ def fit(args, frame) -> int:
                   static_df=args.static_data, freq=args.freq, fillna=args.fillna, test=test,
                   val=val, checkpoint=folder, resume=args.resume)
     except KeyboardInterrupt:
-        kept = any(folder.glob("seed*.ckpt"))
-        print("interrupted: " + (f"the last checkpoint is kept in {folder}/; run the same "
-                                 "command with --resume to continue" if kept else
-                                 "nothing was written"), file=sys.stderr)
+        print(interrupted_message(folder), file=sys.stderr)
         return 130
     if args.level and not model.conformal_windows:
         raise expected("fit", "--conformal-windows >= 1 with --level", "0")

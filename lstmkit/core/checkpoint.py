@@ -73,6 +73,14 @@ def checkpoint_folder(out) -> Path:
     return out.absolute().parent / f".{out.name}.checkpoint"
 
 
+def interrupted_message(folder: Path) -> str:
+    """What an interrupted ``fit`` prints: where its checkpoint is, or that nothing was."""
+    if any(Path(folder).glob("seed*.ckpt")):
+        return (f"interrupted: the last checkpoint is kept in {folder}/; run the same command "
+                "with --resume to continue")
+    return "interrupted: nothing was written"
+
+
 def rng_tensors(gen: torch.Generator) -> dict[str, torch.Tensor]:
     """The batch-order generator's state and torch's global RNG state (dropout)."""
     return {"rng.batches": gen.get_state(), "rng.torch": torch.get_rng_state()}
