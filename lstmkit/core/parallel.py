@@ -72,6 +72,26 @@ def _run(seed: int):
     return _TASK(seed)
 
 
+def _forked_pool(workers: int):
+    """A fork Pool whose workers start with SIGTERM at its default action.
+
+    The CLI installs a Python-level SIGTERM handler (stop as ^C does). A child forked with it
+    that receives SIGTERM before :func:`_child_init` resets it defers the signal to Python,
+    which then drops it once the handler is SIG_DFL: ``Pool.terminate`` (after a failed seed)
+    would wait for ever on a worker that never got its signal."""
+    import signal
+    import threading
+
+    ctx = mp.get_context("fork")
+    if threading.current_thread() is not threading.main_thread():
+        return ctx.Pool(workers, initializer=_child_init)
+    old = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        return ctx.Pool(workers, initializer=_child_init)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def map_seeds(fn: Callable[[int], Any], seeds: list[int], workers: int,
               on_result: Callable[[Any], None] | None = None,
               poll: Callable[[], None] | None = None) -> list:
@@ -91,7 +111,7 @@ def map_seeds(fn: Callable[[int], Any], seeds: list[int], workers: int,
         return out
     _TASK = fn
     try:
-        with mp.get_context("fork").Pool(workers, initializer=_child_init) as pool:
+        with _forked_pool(workers) as pool:
             procs = list(pool._pool)  # the workers (a dead one would hang imap for ever)
             out, it = [], pool.imap(_run, seeds, chunksize=1)
             while len(out) < len(seeds):
