@@ -186,8 +186,27 @@ def test_cli_stream_refuses_a_bad_row_with_exit_2(gas, tmp_path):
     assert "Traceback" not in r.stderr
 
 
-def test_the_global_forecaster_says_why_it_cannot_stream():
+def test_the_global_forecaster_streams_its_last_lookback_points():
+    """The global network normalises each window by its last value, so its stream shifts a
+    lookback-long window per series: after updates it forecasts exactly what predict does
+    on the whole history (intervals included), and keeps no more than lookback points."""
+    import pandas as pd
+    from panels import synthetic_panel
+
     from lstmkit.forecast.panel.model import GlobalForecaster
 
-    with pytest.raises(LstmkitError, match="^Stream: expected .*its own last value"):
-        GlobalForecaster(horizon=2).stream()
+    df = synthetic_panel(3)
+    back = df.groupby("unique_id").cumcount(ascending=False)  # 0: each series' last point
+    f = GlobalForecaster(lookback=12, horizon=4, hidden_size=8, epochs=2, steps_per_epoch=5,
+                         seeds=1, workers=1, conformal_windows=3, progress=False)
+    f.fit(df[back >= 6], hist_exog=["promo"], test=0)
+    s = f.stream(df[back >= 6])
+    assert all(len(y) == 12 for y in s.panel.y)
+    for k in range(5, -1, -1):
+        rows = df[back == k].set_index("unique_id").loc[s.ids]
+        s.update(rows["y"].to_numpy(), hist=rows[["promo"]].to_numpy())
+    got = s.forecast(level=[80])
+    want = f.predict(df, level=[80])
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))
+    with pytest.raises(LstmkitError, match=r"^Stream: expected y of 3 series x 1"):
+        s.update([1.0, 2.0])

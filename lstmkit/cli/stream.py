@@ -90,9 +90,8 @@ def run(args) -> int:
 
     model = load(args.model)
     if not isinstance(model, Forecaster):
-        raise expected("Stream", "a single-series forecaster (the global forecaster normalises "
-                       "each window by its own last value: it has no state to carry)",
-                       type(model).__name__)
+        raise expected("stream", "a single-series forecaster (a panel model streams from "
+                       "Python: GlobalForecaster.stream)", type(model).__name__)
     model.check_streamable("Stream")
     history = load_frame(args.history, sep=args.sep, decimal=args.decimal)
     s = model.stream(history)

@@ -272,24 +272,31 @@ class GlobalForecaster(Estimator):
         med = np.median(np.stack(outs), axis=0)
         return np.sort(med, axis=-1) if med.ndim == 3 else med
 
-    def stream(self, history=None):
-        """Refused: each window is normalised by its own last value (``normalize``), so the
-        network's inputs change with every new row and no state can be carried."""
-        raise expected("Stream", "a single-series recurrent forecaster (the global "
-                       "forecaster normalises each window by its own last value: it has no "
-                       "state to carry; call predict after each new row)", self.label)
+    def stream(self, history):
+        """A :class:`~lstmkit.forecast.panel.stream.PanelStream` over ``history``: the last
+        ``lookback`` points of each series, shifted by ``update`` (O(lookback) whatever the
+        history's length; each window is normalised by its own last value, so no recurrent
+        state can be carried)."""
+        from lstmkit.forecast.panel.stream import PanelStream
+
+        return PanelStream(self, history)
 
     def predict(self, data=None, futr_df=None, level=()) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after each series of ``data`` (default: the whole
         fitted panel) as long format ``unique_id, ds, forecast`` (+ ``lo_<l>, hi_<l>`` for
         each interval ``level`` in percent: needs ``conformal_windows``). ``futr_df``: the
         future-known covariates of those steps (or future rows of ``data``)."""
-        from lstmkit.forecast.panel.intervals import bounds, check_levels
         if data is None and getattr(self, "panel_", None) is None:
             raise expected("Predict", "data: the history to forecast from", "none (a loaded "
                            "model keeps no data)")
-        levels = check_levels(self, level)
         panel = self.panel_ if data is None else self.read(data)
+        return self.predict_panel(panel, futr_df, level)
+
+    def predict_panel(self, panel: Panel, futr_df=None, level=()) -> pd.DataFrame:
+        """:meth:`predict` of a :class:`~lstmkit.forecast.panel.frame.Panel`."""
+        from lstmkit.forecast.panel.intervals import bounds, check_levels
+
+        levels = check_levels(self, level)
         qf = self.forecast_quantiles(panel, futr_df)
         f = self.point(qf)
         out = {"forecast": list(f)}
