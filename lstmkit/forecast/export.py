@@ -60,17 +60,18 @@ class ForecastGraph(nn.Module):
         self.register_buffer("y_shift", y_shift)
         self.register_buffer("y_scale", y_scale)
 
-    def scale_in(self, x: torch.Tensor, last: torch.Tensor):
-        x = ((torch.log(x) if self.x_log else x) - self.x_shift) / self.x_scale  # (B, T, F)
-        last = ((torch.log(last) if self.y_log else last) - self.y_shift) / self.y_scale  # (B, D)
-        return x, last
+    def scale_x(self, x: torch.Tensor) -> torch.Tensor:
+        return ((torch.log(x) if self.x_log else x) - self.x_shift) / self.x_scale  # (B, T, F)
+
+    def scale_y(self, last: torch.Tensor) -> torch.Tensor:
+        return ((torch.log(last) if self.y_log else last) - self.y_shift) / self.y_scale  # (B, D)
 
     def scale_out(self, ys: list[torch.Tensor]) -> torch.Tensor:
         y = torch.stack(ys).mean(0) * self.y_scale + self.y_shift  # (B, K, D): seeds' mean
         return torch.exp(y) if self.y_log else y
 
     def forward(self, x: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
-        x, last = self.scale_in(x, last)
+        x, last = self.scale_x(x), self.scale_y(last)
         L = self.nets[0].cfg.lookback
         if self.nets[0].cfg.kind == "mlp":
             return self.scale_out([net(x, last) for net in self.nets])
@@ -85,8 +86,7 @@ class StreamGraph(ForecastGraph):
     """The stream's state-in/state-out graph (see the module docstring)."""
 
     def forward(self, x, window, last, h0, c0=None):
-        x, last = self.scale_in(x, last)
-        window, _ = self.scale_in(window, last[:, :0])
+        x, window, last = self.scale_x(x), self.scale_x(window), self.scale_y(last)
         n = self.nets[0].encoder.num_layers
         ys, hs, cs = [], [], []
         for j, net in enumerate(self.nets):

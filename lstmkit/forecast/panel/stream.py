@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from lstmkit.core.errors import expected
 
@@ -56,7 +57,8 @@ class PanelStream:
         hist = self._rows("hist (" + ", ".join(cols.hist) + ")", hist, len(cols.hist))
         futr = self._rows("futr (" + ", ".join(cols.futr) + ")", futr, len(cols.futr))
         p = self.panel
-        nxt = [d[-1] for d in p.future_dates(1)]
+        last = np.array([d[-1] for d in p.ds])  # (S,) one vectorised step, not S date_ranges
+        nxt = (pd.DatetimeIndex(last) + p.freq).to_numpy() if p.is_datetime else last + p.freq
         shift = lambda arrs, new: [np.concatenate([a[1:], n[None]]) for a, n in
                                    zip(arrs, new, strict=True)]
         self.panel = replace(p, y=shift(p.y, y[:, 0]), ds=shift(p.ds, nxt),
