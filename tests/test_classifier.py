@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from torch import nn
 
 from lstmkit.classify.classifier import SequenceClassifier
 from lstmkit.classify.data import (
@@ -83,6 +84,33 @@ def test_the_conv_branch_and_segment_means_ignore_padding(steps, conv_pooling, b
     for i, s in enumerate(seqs):
         x[i, : len(s)] = s
     torch.testing.assert_close(net(x, torch.tensor(lengths)), alone, rtol=1e-10, atol=1e-10)
+
+
+def test_masked_batch_norm_trains_on_the_valid_steps_only():
+    from lstmkit.nn.sequence import MaskedBatchNorm1d
+
+    torch.manual_seed(0)
+    lengths = torch.tensor([6, 2, 4])
+    h = torch.randn(3, 5, 6, dtype=torch.float64)  # (B, C, T)
+    mask = (torch.arange(6)[None, :] < lengths[:, None]).unsqueeze(1).double()  # (B, 1, T)
+    masked, plain = MaskedBatchNorm1d(5).double(), nn.BatchNorm1d(5).double()
+    with torch.no_grad():
+        masked.weight.uniform_(0.5, 2), masked.bias.uniform_(-1, 1)
+        plain.load_state_dict(masked.state_dict())
+    # the reference: torch's batch norm on the valid steps laid end to end, (1, C, sum(len))
+    valid = torch.cat([h[b, :, :n] for b, n in enumerate(lengths.tolist())], dim=1)[None]
+    want = plain(valid)[0]
+    h_garbage = h + (1 - mask) * 1e3  # padded steps: huge values must not matter
+    got = masked(h_garbage, mask)
+    torch.testing.assert_close(torch.cat([got[b, :, :n] for b, n in enumerate(lengths.tolist())],
+                                         dim=1), want, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(masked.running_mean, plain.running_mean, rtol=1e-12, atol=0)
+    torch.testing.assert_close(masked.running_var, plain.running_var, rtol=1e-12, atol=0)
+    assert masked.num_batches_tracked == plain.num_batches_tracked == 1
+    full = torch.ones_like(mask)  # no padding: exactly nn.BatchNorm1d
+    torch.testing.assert_close(masked(h, full), plain(h), rtol=1e-12, atol=1e-12)
+    masked.eval(), plain.eval()
+    torch.testing.assert_close(masked(h_garbage, mask), plain(h_garbage), rtol=1e-12, atol=0)
 
 
 def test_segment_means_are_the_means_of_equal_segments():

@@ -28,8 +28,9 @@ Two options for numeric sequences (the sequence classifier's defaults):
   2017) beside the encoder: three ``Conv1d`` (kernels 8, 5, 3; C, 2C, C channels, "same"
   padding) with batch norm and ReLU over the full-resolution sequence, averaged over the
   valid steps and concatenated with the pooled recurrent outputs. The steps after a
-  sequence's end are zeroed before every convolution, so in eval mode padding changes
-  nothing (in training, batch norm's batch statistics include the padded steps).
+  sequence's end are zeroed before every convolution and batch norm's statistics are taken
+  over the valid steps only (:class:`MaskedBatchNorm1d`), so padding changes nothing, in
+  training or in eval mode.
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ class ConvBranch(nn.Module):
         self.with_max = with_max
         sizes = [(in_size, width, 8), (width, 2 * width, 5), (2 * width, width, 3)]
         self.convs = nn.ModuleList(nn.Conv1d(i, o, k) for i, o, k in sizes)
-        self.norms = nn.ModuleList(nn.BatchNorm1d(o) for _, o, _ in sizes)
+        self.norms = nn.ModuleList(MaskedBatchNorm1d(o) for _, o, _ in sizes)
         self.pads = [((k - 1) // 2, k // 2) for _, _, k in sizes]  # "same" output length
 
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
@@ -165,12 +166,33 @@ class ConvBranch(nn.Module):
         mask = _mask(lengths, T).unsqueeze(1).to(x.dtype)  # (B, 1, T)
         h = x.transpose(1, 2)  # (B, C_in, T)
         for conv, norm, pad in zip(self.convs, self.norms, self.pads, strict=True):
-            h = torch.relu(norm(conv(nn.functional.pad(h * mask, pad))))  # (B, C_k, T)
+            h = torch.relu(norm(conv(nn.functional.pad(h * mask, pad)), mask))  # (B, C_k, T)
         mean = (h * mask).sum(2) / lengths.view(B, 1).to(x.dtype)  # (B, C)
         if not self.with_max:
             return mean
         peak = h.masked_fill(mask == 0, float("-inf")).amax(2)  # (B, C): valid steps only
         return torch.cat([mean, peak], dim=1)  # (B, 2C)
+
+
+class MaskedBatchNorm1d(nn.BatchNorm1d):
+    """Batch norm over (B, C, T) whose training statistics are taken over the valid steps
+    only (``mask`` (B, 1, T), 1 at valid steps): with every step valid it is
+    ``nn.BatchNorm1d``; with padding, padded steps never move the mean, the variance or the
+    running statistics. Eval mode uses the running statistics, as ``nn.BatchNorm1d``."""
+
+    def forward(self, h: Tensor, mask: Tensor) -> Tensor:  # type: ignore[override]
+        if not self.training or bool(mask.all()):
+            return super().forward(h)
+        n = mask.sum()  # valid (sequence, step) pairs
+        mean = (h * mask).sum((0, 2)) / n  # (C,)
+        var = (((h - mean[:, None]) * mask) ** 2).sum((0, 2)) / n  # (C,) biased, as torch
+        with torch.no_grad():  # running statistics: torch's update, unbiased variance
+            self.num_batches_tracked += 1
+            m = self.momentum
+            self.running_mean.mul_(1 - m).add_(m * mean)
+            self.running_var.mul_(1 - m).add_(m * var * n / (n - 1).clamp_min(1))
+        z = (h - mean[:, None]) / torch.sqrt(var[:, None] + self.eps)  # (B, C, T)
+        return z * self.weight[:, None] + self.bias[:, None]
 
 
 def segment_means(x: Tensor, lengths: Tensor, steps: int) -> tuple[Tensor, Tensor]:
