@@ -167,6 +167,32 @@ def test_an_adaptive_model_trains_saves_and_completes(tmp_path):
     assert again.complete("segue documento em", k=2) == lm.complete("segue documento em", k=2)
 
 
+def test_the_tied_adaptive_head_scores_frequent_tokens_with_their_embedding_rows():
+    from torch import nn
+
+    from lstmkit.text.adaptive import TiedHead
+
+    torch.manual_seed(0)
+    cfg = LMConfig(vocab_size=5000, embed_size=12, hidden_size=12, num_layers=1, dropout=0.0)
+    net = LMNet(cfg).double()
+    head = net.asm.head
+    assert isinstance(head, TiedHead) and head.shortlist == 625
+    z = torch.randn(4, 12, dtype=torch.float64)
+    torch.testing.assert_close(head(z)[:, :625], z @ net.embed.weight[:625].T)
+    # a loss on the output side alone reaches the shortlist's embedding rows, not the rare ones
+    loss, _ = net.loss(torch.zeros(1, 3, dtype=torch.int64), torch.tensor([[3, 4, 5]]))
+    grad = torch.autograd.grad(loss, net.embed.weight)[0]
+    assert grad[3:6].abs().sum() > 0 and grad[625:].abs().sum() == 0
+    assert "asm.head.weight" not in net.weights() and "asm.head.cluster" in net.weights()
+    untied = LMNet(LMConfig(vocab_size=5000, embed_size=12, hidden_size=12, num_layers=1,
+                            dropout=0.0, tie_weights=False))
+    assert isinstance(untied.asm.head, nn.Linear)
+    again = LMNet(cfg)  # a tied config given an untied head's weights (models saved before)
+    again.load_weights(untied.weights())
+    x = torch.randint(0, 5000, (2, 5))
+    torch.testing.assert_close(again.eval()(x)[0], untied.eval()(x)[0])
+
+
 # ---------------------------------------------------------------- stopping, prompts
 def test_the_learning_rate_floor_stops_training_and_says_so():
     rng = np.random.default_rng(0)

@@ -323,3 +323,22 @@ def test_dropout_errors():
         Recurrent("lstm", F, H, engine="torch", recurrent_dropout=0.2)
     m = Recurrent("lstm", F, H, input_dropout=0.1, recurrent_dropout=0.2)
     assert "input_dropout=0.1" in repr(m) and "recurrent_dropout=0.2" in repr(m)
+
+
+def test_threshold_dropout_keeps_1_minus_p_and_preserves_the_mean():
+    from lstmkit.nn.dropout import ThresholdDropout
+
+    torch.manual_seed(0)
+    drop = ThresholdDropout(0.6)
+    x = torch.ones(200, 500)
+    y = drop(x)
+    kept = y != 0
+    # 100,000 Bernoulli(0.4) draws: the kept share is within 5 standard errors (0.0077) of 0.4
+    assert abs(float(kept.float().mean()) - 0.4) < 0.0077
+    assert torch.allclose(y[kept], torch.full_like(y[kept], 1 / 0.4))  # inverted scaling
+    assert abs(float(y.mean()) - 1.0) < 5 * (0.6 / 0.4 / 1e5) ** 0.5  # E[y] = x
+    drop.eval()
+    assert drop(x) is x
+    assert ThresholdDropout(0.0).train()(x) is x
+    with pytest.raises(ValueError):
+        ThresholdDropout(1.0)

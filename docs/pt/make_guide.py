@@ -159,7 +159,14 @@ def render(source: Path) -> str:
 
 
 def main() -> None:
-    chosen = {a for a in sys.argv[1:] if not a.startswith("--")}
+    flags = {a for a in sys.argv[1:] if a.startswith("-")}
+    if flags - {"--reusar"}:  # -h, --help or a typo: say how to use it, run nothing
+        print(__doc__)
+        raise SystemExit(0 if flags <= {"-h", "--help", "--reusar"} else 2)
+    chosen = {a for a in sys.argv[1:] if not a.startswith("-")}
+    unknown = chosen - {s.stem for s in SOURCES.glob("*.md")}
+    if unknown:
+        raise SystemExit(f"make_guide: expected pages among docs/pt/fontes, got {sorted(unknown)}")
     WORK.mkdir(exist_ok=True)
     sales_data(WORK)
     for source in sorted(SOURCES.glob("*.md")):

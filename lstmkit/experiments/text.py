@@ -56,9 +56,11 @@ def run_autocomplete(quick: bool = False) -> str:
     lm.fit("porttinari", val=0.1, test=0.1)
     m = lm.evaluate()
     tr, va, te = lm.split_tokens_
+    output = ("an adaptive softmax whose frequent-token head is tied to the embedding (200)"
+              if lm.net_.adaptive else "embedding 200 tied to the output")
     lines = [
         "autocomplete: next-word suggestion with a word-level LSTM language model",
-        f"setting: {lm.label}, embedding 200 tied to the output, dropout 0.3, truncated BPTT "
+        f"setting: {lm.label}, {output}, dropout 0.3, truncated BPTT "
         f"35 steps x batch 32, Adam lr 3e-3 (/4 when val perplexity stalls), {lm.epochs} "
         "epochs, best-val weights kept; 1 seed",
         f"data: porttinari (Porttinari-base news, dante-corpora), lines split in order "

@@ -59,7 +59,8 @@ class LMConfig(RecurrentConfig, EmbeddingConfig):
     """Everything needed to rebuild an :class:`~lstmkit.text.language.LMNet`."""
 
     tie_weights: bool = param(True, "separate output weights (default: tied to the embedding, "
-                              "Press & Wolf 2017; full softmax only)", flag,
+                              "Press & Wolf 2017; adaptive softmax: the frequent "
+                              "tokens' head rows)", flag,
                               cli="--no-tie-weights")
     softmax: str = param("auto", "output layer: full (one score per token), adaptive (Grave et "
                          "al. 2017: frequent tokens in a head, rare ones in smaller clusters; "
@@ -114,7 +115,9 @@ class TextInputConfig(TokenConfig, EmbeddingConfig):
 LANGUAGE_MODEL = ParamSpec(
     {"tokens": LMTokens, "network": LMConfig, "train": LMTrainConfig, "baseline": NgramConfig,
      "seeding": SeedConfig},
-    defaults={"hidden_size": 200, "num_layers": 2, "dropout": 0.3, "epochs": 10, "lr": 2e-3,
+    # dropout 0.6 and up to 30 epochs (the min_lr floor ends training sooner): what brings the
+    # adaptive softmax to the full softmax's perplexity (benchmarks/text_speed.py)
+    defaults={"hidden_size": 200, "num_layers": 2, "dropout": 0.6, "epochs": 30, "lr": 2e-3,
               "clip_norm": 0.5})
 TEXT_CLASSIFIER = ParamSpec(
     {"network": SequenceNetConfig, "input": TextInputConfig, "train": ClassifyConfig,

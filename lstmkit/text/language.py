@@ -31,6 +31,8 @@ from lstmkit.core.estimator import Estimator
 from lstmkit.core.training import torch_threads
 from lstmkit.core.validate import optional, positive_int
 from lstmkit.nn import Recurrent
+from lstmkit.nn.dropout import ThresholdDropout
+from lstmkit.text.adaptive import TiedHead, adaptive_softmax
 from lstmkit.text.config import LANGUAGE_MODEL, LMConfig, LMTrainConfig
 from lstmkit.text.data import (
     EOS,
@@ -62,17 +64,14 @@ class LMNet(nn.Module):
         V, E, H = cfg.vocab_size, cfg.embed_size, cfg.hidden_size
         self.embed = nn.Embedding(V, E)
         nn.init.uniform_(self.embed.weight, -0.1, 0.1)
-        self.drop = nn.Dropout(cfg.dropout)
+        self.drop = ThresholdDropout(cfg.dropout)  # nn.Dropout's, a faster mask on the CPU
         self.encoder = Recurrent(cfg.cell, E, H, num_layers=cfg.num_layers, dropout=cfg.dropout)
         self.adaptive = cfg.output_layer() == "adaptive"
-        tied = cfg.tie_weights and not self.adaptive
+        tied = cfg.tie_weights
         self.proj = nn.Linear(H, E) if (tied or self.adaptive) and H != E else None
-        if self.adaptive:
+        if self.adaptive:  # tied: the head's frequent-token rows are the embedding's
             self.decoder = None
-            # each tail cluster's width is E / div**i: keep it at least 1 on small embeddings
-            div = 4.0 if E >= 64 else (2.0 if E >= 4 else 1.0)
-            self.asm = nn.AdaptiveLogSoftmaxWithLoss(E, V, cutoffs=adaptive_cutoffs(V),
-                                                     div_value=div)
+            self.asm = adaptive_softmax(self.embed, V, tied)
             return
         self.decoder = nn.Linear(E if tied else H, V)
         nn.init.zeros_(self.decoder.bias)
@@ -113,20 +112,15 @@ class LMNet(nn.Module):
         return sd
 
     def load_weights(self, sd: dict) -> None:
+        if self.adaptive and isinstance(self.asm.head, TiedHead) and "asm.head.weight" in sd:
+            # a model saved before the adaptive head was tied: it has its own head rows
+            self.asm.head = nn.Linear(self.cfg.embed_size, self.asm.head_size, bias=False)
         missing, unexpected = self.load_state_dict(sd, strict=False)
         tied = self.decoder is not None and self.decoder.weight is self.embed.weight
         missing = [k for k in missing if not (tied and k == "decoder.weight")]
         if missing or unexpected:
             raise expected("Model", "weights matching config.json",
                            f"missing {missing[:3]}, unexpected {unexpected[:3]}")
-
-
-def adaptive_cutoffs(V: int) -> list[int]:
-    """The adaptive softmax's cluster bounds for V tokens (ids sorted by training frequency):
-    a head of the V/8 most frequent (at least min(500, V/4), at most 4000), then clusters up
-    to V/2 and V (``benchmarks/text_speed.py`` measures the speed it gives)."""
-    head = max(1, min(4000, max(V // 8, min(500, V // 4))))
-    return [c for c in (head, max(V // 2, 2 * head)) if c < V - 1]
 
 
 class LanguageModel(Estimator):

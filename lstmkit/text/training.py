@@ -93,7 +93,8 @@ def _train(model, train_ids, val_ids, cfg, seed, desc, run) -> TrainResult:
     torch.manual_seed(seed)
     data = batchify(train_ids, cfg.batch_size)  # (B, N)
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    # fused: one kernel for every parameter's update (a sixth of a small model's CPU step)
+    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
     log = EpochLog(model, cfg.epochs, progress=run.progress, desc=desc, monitor="val_ppl",
                    restore_best=True)
     with torch_threads(run.threads):
@@ -107,7 +108,8 @@ def _train(model, train_ids, val_ids, cfg, seed, desc, run) -> TrainResult:
                 x = x[:, : y.shape[1]]
                 loss, state = model.loss(x, y, detach(state))  # mean next-token nats
                 steps += 1
-                first = guarded_step(loss, opt, params, cfg.clip_norm, epoch, steps, first)
+                first = guarded_step(loss, opt, params, cfg.clip_norm, epoch, steps, first,
+                                     foreach=True)
                 total += float(loss.detach()) * y.numel()
                 count += y.numel()
             check_weights(model, epoch, opt.param_groups[0]["lr"])
