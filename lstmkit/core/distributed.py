@@ -66,6 +66,14 @@ def is_main() -> bool:
     return rank() == 0
 
 
+def barrier() -> None:
+    """Wait for every rank (a no-op without a process group)."""
+    if initialized():
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
 def refuse(component: str, what: str) -> None:
     """Refuse, under a launched run, a job that does not train data-parallel."""
     if launched():

@@ -105,7 +105,11 @@ class GlobalForecaster(Estimator):
         if folder is not None:
             import shutil
 
-            shutil.rmtree(folder, ignore_errors=True)  # done: nothing to resume
+            from lstmkit.core import distributed
+
+            distributed.barrier()  # torchrun: every rank has written its last checkpoint
+            if distributed.is_main():
+                shutil.rmtree(folder, ignore_errors=True)  # done: nothing to resume
         return self
 
     def _checkpoints(self, folder, data):
