@@ -67,6 +67,36 @@ class Checkpoint:
         return tensors, meta
 
 
+def start_folder(folder, resume: bool) -> Path | None:
+    """The checkpoint folder of a fit: a fresh one (an older run's is removed), or
+    (``resume``) an interrupted run's; None without one."""
+    if folder is None:
+        if resume:
+            raise expected("Resume", "a checkpoint folder (checkpoint=...)", "none")
+        return None
+    folder = Path(folder)
+    # resume with no checkpoint yet (killed before its first epoch ended): start afresh
+    if not resume and folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)  # an older run's checkpoint: this fit starts afresh
+    return folder
+
+
+def finish_folder(folder: Path | None) -> None:
+    """A completed fit's checkpoints: removed (nothing to resume). Under torchrun, rank 0
+    removes them once every rank has written its last one."""
+    if folder is None:
+        return
+    import shutil
+
+    from lstmkit.core import distributed
+
+    distributed.barrier()
+    if distributed.is_main():
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def checkpoint_folder(out) -> Path:
     """Where ``lstmkit fit --out DIR`` keeps its checkpoints: ``.DIR.checkpoint`` beside it."""
     out = Path(out)

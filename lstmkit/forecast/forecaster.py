@@ -70,7 +70,9 @@ class Forecaster(Estimator):
         (killed, ^C, SIGTERM) continues where it stopped, and ends bitwise as the
         uninterrupted fit would have (a seed without a checkpoint starts at its first epoch).
         """
-        self._checkpoint = _checkpoint_folder(checkpoint, resume)
+        from lstmkit.core.checkpoint import finish_folder, start_folder
+
+        self._checkpoint = start_folder(checkpoint, resume)
         frame = load_frame(data)
         columns = [str(c) for c in frame.columns]
         targets = columns if target is None else _as_list(target)
@@ -90,10 +92,7 @@ class Forecaster(Estimator):
         self.split_rows_ = [b.stop - b.start for b in p.bounds]
         self.train_hashes_ = np.unique(_row_hashes(frame, self._used_columns())[p.bounds[0]])
         self._fit_prepared(p)
-        if self._checkpoint is not None:
-            import shutil
-
-            shutil.rmtree(self._checkpoint, ignore_errors=True)  # done: nothing to resume
+        finish_folder(self._checkpoint)
         return self
 
     def _fit_prepared(self, p) -> None:  # pragma: no cover - abstract
@@ -281,20 +280,3 @@ def _as_list(cols) -> list[str]:
     if isinstance(cols, str):
         return [c.strip() for c in cols.split(",") if c.strip()]
     return [str(c) for c in cols]
-
-
-def _checkpoint_folder(folder, resume: bool):
-    """The checkpoint folder of a fit: a fresh one, or (``resume``) an interrupted run's."""
-    from pathlib import Path
-
-    if folder is None:
-        if resume:
-            raise expected("Resume", "a checkpoint folder (checkpoint=...)", "none")
-        return None
-    folder = Path(folder)
-    # resume with no checkpoint yet (killed before its first epoch ended): start afresh
-    if not resume and folder.exists():
-        import shutil
-
-        shutil.rmtree(folder)  # an older run's checkpoint: this fit starts afresh
-    return folder

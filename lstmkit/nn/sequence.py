@@ -176,23 +176,18 @@ class ConvBranch(nn.Module):
 
 class MaskedBatchNorm1d(nn.BatchNorm1d):
     """Batch norm over (B, C, T) whose training statistics are taken over the valid steps
-    only (``mask`` (B, 1, T), 1 at valid steps): with every step valid it is
-    ``nn.BatchNorm1d``; with padding, padded steps never move the mean, the variance or the
-    running statistics. Eval mode uses the running statistics, as ``nn.BatchNorm1d``."""
+    only (``mask`` (B, 1, T), 1 at valid steps): ``nn.BatchNorm1d`` itself, run on the valid
+    steps laid end to end, so padded steps never move the mean, the variance or the running
+    statistics (their outputs are 0). Eval mode, or no padding: ``nn.BatchNorm1d``."""
 
     def forward(self, h: Tensor, mask: Tensor) -> Tensor:  # type: ignore[override]
         if not self.training or bool(mask.all()):
             return super().forward(h)
-        n = mask.sum()  # valid (sequence, step) pairs
-        mean = (h * mask).sum((0, 2)) / n  # (C,)
-        var = (((h - mean[:, None]) * mask) ** 2).sum((0, 2)) / n  # (C,) biased, as torch
-        with torch.no_grad():  # running statistics: torch's update, unbiased variance
-            self.num_batches_tracked += 1
-            m = self.momentum
-            self.running_mean.mul_(1 - m).add_(m * mean)
-            self.running_var.mul_(1 - m).add_(m * var * n / (n - 1).clamp_min(1))
-        z = (h - mean[:, None]) / torch.sqrt(var[:, None] + self.eps)  # (B, C, T)
-        return z * self.weight[:, None] + self.bias[:, None]
+        valid = mask[:, 0].bool()  # (B, T)
+        steps = h.transpose(1, 2)  # (B, T, C)
+        out = steps.new_zeros(steps.shape)  # (B, T, C)
+        out[valid] = super().forward(steps[valid])  # (N_valid, C): torch's batch norm
+        return out.transpose(1, 2)  # (B, C, T)
 
 
 def segment_means(x: Tensor, lengths: Tensor, steps: int) -> tuple[Tensor, Tensor]:

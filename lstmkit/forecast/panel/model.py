@@ -98,18 +98,11 @@ class GlobalForecaster(Estimator):
         cols = Columns(id_col, time_col, target, tuple(futr_exog), tuple(hist_exog),
                        tuple(static))
         panel = self.read(data, columns=cols, freq=freq, fillna=fillna, static_df=static_df)
-        from lstmkit.forecast.forecaster import _checkpoint_folder
+        from lstmkit.core.checkpoint import finish_folder, start_folder
 
-        folder = _checkpoint_folder(checkpoint, resume)
+        folder = start_folder(checkpoint, resume)
         self.fit_panel(panel, test=test, val=val, checkpoint=folder)
-        if folder is not None:
-            import shutil
-
-            from lstmkit.core import distributed
-
-            distributed.barrier()  # torchrun: every rank has written its last checkpoint
-            if distributed.is_main():
-                shutil.rmtree(folder, ignore_errors=True)  # done: nothing to resume
+        finish_folder(folder)
         return self
 
     def _checkpoints(self, folder, data):
