@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lstmkit.core import distributed
+from lstmkit.core.augment import random_window
 from lstmkit.core.config import ClassifyConfig, Execution
 from lstmkit.core.device import on_device, resolve_device, to_device
 from lstmkit.core.errors import expected
@@ -76,7 +77,9 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
     """Train ``model`` in place on ``(x, lengths, y)`` tensors; returns history and kept epoch.
 
     An epoch is one pass over the training data, or ``steps_per_epoch`` mini-batches of a
-    fresh random order when that is fewer. History rows: ``epoch, train_loss, train_acc,
+    fresh random order when that is fewer. With ``random_crop`` each mini-batch is cut to
+    random windows (:func:`lstmkit.core.augment.random_window`, its own generator per rank,
+    so the batch order stays the same on every rank). History rows: ``epoch, train_loss, train_acc,
     lr`` (+ ``val_loss, val_acc``; the training figures over the sequences seen). With
     ``patience`` and a val split, training stops after ``patience`` epochs without a new best
     val loss and the best weights are restored. Fixed seed -> bitwise-identical on CPU.
@@ -108,6 +111,7 @@ def _train(model, train_data, val_data, cfg, seed, desc, on_epoch, run, device):
         per_epoch = min(per_epoch, cfg.steps_per_epoch)
     sched = make_scheduler(opt, cfg, cfg.epochs * per_epoch)
     gen = torch.Generator().manual_seed(seed)
+    crops = torch.Generator().manual_seed(seed + 7919 * (distributed.rank() + 1))  # windows
     log = EpochLog(net, cfg.epochs, progress=run.progress and distributed.is_main(), desc=desc,
                    patience=cfg.patience, restore_best=cfg.patience is not None,
                    on_epoch=on_epoch)
@@ -122,6 +126,7 @@ def _train(model, train_data, val_data, cfg, seed, desc, on_epoch, run, device):
                     continue
                 mine, weight = distributed.shard(idx)
                 x, lens, y = _batch(train_data, mine.to(device))
+                x, lens = random_window(x, lens, cfg.random_crop, crops, cfg.min_window)
                 logits = model(x, lens)  # (B, K)
                 loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing) * weight
                 value = distributed.union_mean(loss)  # the union batch's mean loss

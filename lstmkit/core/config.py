@@ -199,7 +199,19 @@ class StepsPerEpoch:
 
 
 @dataclass
-class ClassifyConfig(OptimConfig, EarlyStopping, WeightDecay, StepsPerEpoch):
+class RandomWindows:
+    """Window slicing (:mod:`lstmkit.core.augment`): training batches of random windows."""
+
+    random_crop: float = param(0.0, "train on random windows: each mini-batch drops up to this "
+                               "fraction of every sequence, each window at a random offset; "
+                               "prediction reads whole sequences (0: whole sequences)",
+                               fraction)
+    min_window: int = param(64, "random windows keep at least this many steps (shorter "
+                            "sequences stay whole)", positive_int)
+
+
+@dataclass
+class ClassifyConfig(OptimConfig, EarlyStopping, WeightDecay, StepsPerEpoch, RandomWindows):
     """Optimisation settings of a classifier (stored in ``config.json``): AdamW."""
 
     schedule: str = param("constant", "learning-rate schedule: constant, cosine (to 0) or "
