@@ -82,7 +82,7 @@ def test_every_kind_of_run_writes_a_page(tmp_path, capsys):
     _check_page(tmp_path / "b", f"global LSTM backtest on {panel}")
     assert main(["classify", "fit", "--data", "digits-rows", "--steps-per-epoch", "4", *small,
                  "--out", str(tmp_path / "c")]) == 0
-    page = _check_page(tmp_path / "c", "LSTM(8, mean+max)+FCN(64) on digits-rows")
+    page = _check_page(tmp_path / "c", "LSTM(8, mean+max)+FCN(64, mean+max) on digits-rows")
     assert "Confusion matrix" in page
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(["o governo anunciou novas medidas hoje ."] * 40))

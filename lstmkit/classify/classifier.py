@@ -51,7 +51,7 @@ class SequenceClassifier(NeuralClassifierBase):
     hidden_size, num_layers, bidirectional, pooling, dropout, activation),
     :class:`~lstmkit.classify.config.InputConfig` (standardize),
     :class:`~lstmkit.core.config.ClassifyConfig` (epochs, batch_size, lr,
-    weight_decay, schedule, clip_norm, label_smoothing, patience),
+    weight_decay, schedule, clip_norm, label_smoothing, patience, random_crop, min_window),
     :class:`~lstmkit.core.config.EnsembleConfig` (seeds, seed) and the execution settings
     (threads, workers, progress; never saved). It trains ``seeds`` networks; predictions
     average their probabilities.
@@ -64,7 +64,8 @@ class SequenceClassifier(NeuralClassifierBase):
     def label(self) -> str:  # type: ignore[override]
         bi = "Bi" if self.bidirectional else ""
         stack = f"{self.num_layers}x" if self.num_layers > 1 else ""
-        conv = f"+FCN({self.conv_channels})" if self.conv_channels else ""
+        pool = "" if self.conv_pooling == "mean" else f", {self.conv_pooling}"
+        conv = f"+FCN({self.conv_channels}{pool})" if self.conv_channels else ""
         return f"{bi}{self.cell.upper()}({stack}{self.hidden_size}, {self.pooling}){conv}"
 
     def network_config(self, input_size: int, n_classes: int) -> SequenceNetConfig:
