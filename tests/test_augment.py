@@ -94,3 +94,19 @@ def test_training_on_windows_is_deterministic_and_never_reads_padding():
     kept = SequenceClassifier(**{**kw, "min_window": 30}).fit(clean, y, lengths=lengths, test=0)
     np.testing.assert_array_equal(kept.predict_proba(clean[:, :30]),
                                   whole.predict_proba(clean[:, :30]))
+
+
+def test_the_course_reproductions_keep_their_documented_networks():
+    # the classifier's defaults moved (dropout 0.3, random windows, conv branch); the course's
+    # networks must not follow them: they are documented setting for setting
+    from lstmkit.experiments.classification import digits_rows_classifier, mnist1d_classifier
+
+    digits = digits_rows_classifier().get_params()
+    assert digits["dropout"] == 0.0 and digits["pooling"] == "last"
+    mnist = mnist1d_classifier().get_params()
+    assert mnist["dropout"] == 0.1
+    for p in (digits, mnist):
+        assert p["random_crop"] == 0.0 and p["conv_channels"] == 0
+        assert p["recurrent_steps"] is None and p["label_smoothing"] == 0.0
+    default = SequenceClassifier().get_params()
+    assert default["random_crop"] > 0 and default["dropout"] > 0  # else this test is moot
