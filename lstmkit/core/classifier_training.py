@@ -79,8 +79,8 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
     An epoch is one pass over the training data, or ``steps_per_epoch`` mini-batches of a
     fresh random order when that is fewer. With ``random_crop`` each mini-batch is cut to
     random windows (:func:`lstmkit.core.augment.random_window`, its own generator per rank,
-    so the batch order stays the same on every rank). History rows: ``epoch, train_loss, train_acc,
-    lr`` (+ ``val_loss, val_acc``; the training figures over the sequences seen). With
+    so the batch order stays the same on every rank). History rows: ``epoch, train_loss,
+    train_acc, lr`` (+ ``val_loss, val_acc``; the training figures over the sequences seen). With
     ``patience`` and a val split, training stops after ``patience`` epochs without a new best
     val loss and the best weights are restored. Fixed seed -> bitwise-identical on CPU.
     ``run``: threads and progress bar (defaults: :class:`lstmkit.core.config.Execution`).
