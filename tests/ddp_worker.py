@@ -6,11 +6,14 @@ optimiser step (every rank writes its own file) and the history of the run.
 
 With CKPT, the global forecaster checkpoints into that folder (and resumes from it); with
 STOP_AT it is interrupted (KeyboardInterrupt, exit 130) when epoch STOP_AT ends. The final
-weights go to ``weights-<kind>-rank<R>.npy``.
+weights go to ``weights-<kind>-rank<R>.npy``. At exit, after lstmkit's own exit handlers (atexit
+runs them last-registered first), ``open-at-exit-rank<R>.json`` records whether the process
+group was still open and how many gloo threads were still running (Linux; None elsewhere).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import sys
@@ -36,12 +39,24 @@ def record_first_step(cls, path: Path) -> None:
     cls.step = step
 
 
+def record_open_group(path: Path) -> None:
+    """Registered before the fit, so it runs after every exit handler lstmkit registers."""
+    tasks = Path("/proc/self/task")
+    gloo = None
+    if tasks.is_dir():
+        names = [(t / "comm").read_text().strip() for t in tasks.iterdir()]
+        gloo = sum("gloo" in n for n in names)
+    path.write_text(json.dumps({"open": torch.distributed.is_initialized(),
+                                "gloo_threads": gloo}))
+
+
 def main() -> None:
     out, kind, batch = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     epochs = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     ckpt = sys.argv[5] if len(sys.argv) > 5 else None
     stop_at = int(sys.argv[6]) if len(sys.argv) > 6 else None
     rank = int(os.environ.get("RANK", "0"))
+    atexit.register(record_open_group, out / f"open-at-exit-rank{rank}.json")
     if stop_at is not None:
         from lstmkit.core import training
 

@@ -57,6 +57,9 @@ def alone(*args, timeout=300):
 def test_one_step_equals_the_union_batch_in_one_process(tmp_path, kind, batch):
     r = torchrun(WORKER, tmp_path, kind, batch)
     assert r.returncode == 0, r.stderr[-3000:]
+    for rank in (0, 1):  # gloo threads alive at exit can abort the process (SIGABRT)
+        at_exit = json.loads((tmp_path / f"open-at-exit-rank{rank}.json").read_text())
+        assert at_exit["open"] is False and at_exit["gloo_threads"] in (0, None)
     r = alone(WORKER, tmp_path, kind, 2 * batch)
     assert r.returncode == 0, r.stderr[-3000:]
     one = np.load(tmp_path / f"grads-{kind}-rank0-world1.npy")

@@ -100,12 +100,9 @@ def main(argv: list[str] | None = None) -> int:
 def _leave_process_group() -> None:
     """torchrun: leave the process group cleanly (torch warns about one left open)."""
     if "torch.distributed" in sys.modules:
-        from lstmkit.core.distributed import initialized
+        from lstmkit.core.distributed import leave
 
-        if initialized():
-            import torch.distributed as dist
-
-            dist.destroy_process_group()
+        leave()
 
 
 if __name__ == "__main__":  # pragma: no cover

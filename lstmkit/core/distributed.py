@@ -18,6 +18,8 @@ directory.
 
 from __future__ import annotations
 
+import atexit
+import importlib
 import os
 
 import torch
@@ -46,7 +48,22 @@ def init(device: torch.device) -> None:
         raise expected("Distributed", "a torch build with torch.distributed", "none")
     if device.type == "cuda":
         torch.cuda.set_device(device)
+    # torch 2.13: importing torch._dynamo after the group exists (the first optimiser does)
+    # keeps the group alive after destroy_process_group, and its gloo threads then outlive
+    # the interpreter; about one process in twenty aborted at exit (SIGABRT, "terminate
+    # called without an active exception"). Imported first, nothing holds the group.
+    importlib.import_module("torch._dynamo")  # (a plain import would make torch local)
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    atexit.register(leave)  # joins the gloo threads while Python is still alive
+
+
+def leave() -> None:
+    """Destroy the process group, if one is open (idempotent; registered at exit by
+    :func:`init`, and called by the CLI when a command ends)."""
+    if initialized():
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
 
 
 def rank() -> int:
