@@ -4,6 +4,8 @@ does fit -> predict -> evaluate in long format with dates."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -199,3 +201,37 @@ def test_the_single_series_report_ends_with_a_verdict(capsys, tmp_path):
                  "--out", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
     assert "verdict: LSTM does NOT beat linear AR (test MSE" in out
+
+
+def test_fit_reads_the_test_table_once_and_as_it_reads_the_data(capsys, tmp_path, monkeypatch):
+    # --test-data is read once (the series check and the report share it), and --sep /
+    # --decimal apply to it as to --data, in fit and in evaluate
+    import lstmkit.forecast.data as data
+
+    df = synthetic_panel(2).drop(columns="region")
+    train, test = df.groupby("unique_id").head(-4), df.groupby("unique_id").tail(4)
+    paths = {}
+    for name, part in (("train", train), ("test", test)):
+        paths[name] = str(tmp_path / f"{name}.csv")
+        part.to_csv(paths[name], sep=";", decimal=",", index=False)
+    reads = []
+    real = data.load_frame
+
+    def load_frame(source, *a, **k):
+        if isinstance(source, str) and source in paths.values():
+            reads.append((Path(source).stem, k.get("sep"), k.get("decimal")))
+        return real(source, *a, **k)
+
+    monkeypatch.setattr(data, "load_frame", load_frame)
+    brazilian = ["--sep", ";", "--decimal", ","]
+    run = tmp_path / "run"
+    assert main(["fit", "--data", paths["train"], "--test-data", paths["test"], *brazilian,
+                 "--lookback", "12", "--horizon", "4", "--hidden-size", "8", "--epochs", "1",
+                 "--steps-per-epoch", "5", "--seeds", "1", "--quiet", "--out", str(run)]) == 0
+    assert "OWA" in capsys.readouterr().out
+    assert reads == [("train", ";", ","), ("test", ";", ",")]
+    reads.clear()
+    assert main(["evaluate", "--model", str(run), "--data", paths["train"], "--test-data",
+                 paths["test"], *brazilian]) == 0
+    assert "OWA" in capsys.readouterr().out
+    assert sorted(reads) == [("test", ";", ","), ("train", ";", ",")]

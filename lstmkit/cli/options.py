@@ -134,7 +134,8 @@ def add_data_args(p, fillna: bool = True) -> None:
         p.add_argument("--fillna", choices=["ffill", "interpolate", "drop"],
                        help="repair NaN/inf in the used columns (default: refuse them)")
     p.add_argument("--sep", metavar="CHAR",
-                   help="field separator of a text file (default: sniffed)")
+                   help="field separator of the text files read (--data, and --test-data "
+                        "where there is one; default: sniffed)")
     p.add_argument("--decimal", choices=[".", ","],
                    help="decimal mark of a text file (default: '.', or ',' for the ';' + "
                         "decimal-comma convention of Brazilian spreadsheets)")

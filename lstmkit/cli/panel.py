@@ -126,8 +126,10 @@ def fit(args, frame) -> int:
                        f"--test {test}")
     cols = Columns(args.id_col, args.time_col, target[0], tuple(args.futr_exog),
                    tuple(args.hist_exog), tuple(args.static))
+    test_frame = None  # the --test-data table, read once (as --data: --sep, --decimal)
     if args.test_data:  # refuse a test table of other series before training
-        check_same_series(frame, make_panel(load_frame(args.test_data), cols, freq=args.freq,
+        test_frame = load_frame(args.test_data, sep=args.sep, decimal=args.decimal)
+        check_same_series(frame, make_panel(test_frame, cols, freq=args.freq,
                                             fillna=args.fillna), cols)
     from lstmkit.core.checkpoint import checkpoint_folder, interrupted_message
 
@@ -146,7 +148,7 @@ def fit(args, frame) -> int:
 
     if not is_main():  # torchrun: the other ranks trained their share; rank 0 writes
         return 0
-    report = model.evaluate(args.test_data, period=args.period, level=args.level) \
+    report = model.evaluate(test_frame, period=args.period, level=args.level) \
         if (test or args.test_data) else None
     from lstmkit.core.report_page import page_writers
     from lstmkit.forecast.report import history_csv
@@ -226,7 +228,13 @@ def evaluate(args, model) -> int:
     if not args.test_data:
         raise expected("evaluate", "--test-data for a panel model (the points after --data)",
                        "none")
-    report = model.evaluate(args.test_data, args.data, period=args.period, level=args.level)
+    from lstmkit.forecast.data import load_frame
+
+    def read(source):  # both tables as --data is read everywhere: --sep, --decimal
+        return load_frame(source, sep=args.sep, decimal=args.decimal)
+
+    report = model.evaluate(read(args.test_data), read(args.data), period=args.period,
+                            level=args.level)
     if args.json:
         print(json.dumps({k: report[k] for k in ("overall", "intervals", "seconds", "period")},
                          indent=2))
