@@ -72,13 +72,16 @@ class SequenceClassifier(NeuralClassifierBase):
         return replace(self.config("network"), input_size=input_size, n_classes=n_classes)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data, y=None, *, lengths=None, test=None, val=0.0, split_seed: int = 0):
+    def fit(self, data, y=None, *, lengths=None, test=None, val=0.0, split_seed: int = 0,
+            on_epoch=None):
         """Train on ``data`` (bundled name, long CSV path, arrays + ``y``).
 
         ``test``: sequences held out for :meth:`evaluate` (count or fraction, stratified);
         ``None`` means the source's own test split (bundled sets) or 0.2 otherwise; ``0``
         keeps everything for training. ``val``: held out of the training part; it is
-        monitored every epoch and drives early stopping (``patience``).
+        monitored every epoch and drives early stopping (``patience``). ``on_epoch(seed,
+        row)``: called after every epoch of every seed with its history row; the seeds then
+        train one after another in this process, and an exception it raises stops the fit.
         """
         d = load_classification(data, y, lengths=lengths)
         train, test_set = d.train, d.test
@@ -106,7 +109,7 @@ class SequenceClassifier(NeuralClassifierBase):
         stats = (mean, std) if self.standardize else None
         net_cfg = self.network_config(train.X.shape[2], len(self.classes_))
         self._train_members(net_cfg, _tensors(train), _tensors(val_set) if val_set else None,
-                            stats)
+                            stats, on_epoch)
         self._set_knn(train)
         return self
 

@@ -65,8 +65,9 @@ class NeuralClassifierBase(Estimator):
         raise NotImplementedError
 
     # ------------------------------------------------------------------ training
-    def _train_members(self, net_cfg, train, val, stats=None) -> None:
-        """Train one network per seed on ``(x, lengths, y)`` tensors."""
+    def _train_members(self, net_cfg, train, val, stats=None, on_epoch=None) -> None:
+        """Train one network per seed on ``(x, lengths, y)`` tensors; ``on_epoch(seed, row)``:
+        fit's epoch hook (see :func:`lstmkit.core.parallel.fit_seeds`)."""
         self.network_config_ = net_cfg
         cfg, run = self.train_config(), self.config("execution")
         from lstmkit.core.resources import check_memory, recurrent_params
@@ -85,7 +86,8 @@ class NeuralClassifierBase(Estimator):
 
         done = fit_seeds(self.seed_list, build, lambda net, s, r, on_epoch: train_classifier(
             net, train, val, cfg, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch,
-            run=r), run, cfg.epochs, auto_threads(n, run.threads, cfg.batch_size), self.label)
+            run=r), run, cfg.epochs, auto_threads(n, run.threads, cfg.batch_size), self.label,
+            on_epoch)
         self.networks_, self.histories_ = done.networks, done.histories
         self.train_seconds_, self.best_epochs_ = done.train_seconds, done.best_epochs
         self.fit_seconds_, self.workers_ = done.seconds, done.workers

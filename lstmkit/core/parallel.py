@@ -199,13 +199,17 @@ class SeedFit:
 
 
 def fit_seeds(seeds: list[int], build: Callable[[], Any], train_fn: Callable[..., Any], run,
-              epochs: int, threads: int, label: str = "model") -> SeedFit:
+              epochs: int, threads: int, label: str = "model",
+              on_epoch: Callable[[int, dict], None] | None = None) -> SeedFit:
     """Train one ``build()`` network per seed with ``train_fn(net, seed, run, on_epoch) ->
     TrainResult``, side by side in ``run.workers`` processes where that helps.
 
     ``threads`` is the torch thread count the loop would use for one network (0: torch's
     default): a model big enough for intra-op threads keeps them and the seeds run one after
     another. With workers, one bar over every epoch of every seed replaces the per-seed bars.
+    ``on_epoch(seed, row)``: the caller's hook, called after every epoch with its history row;
+    the seeds then train one after another in this process, so an exception it raises stops
+    the fit (the tuner prunes that way).
     """
     from lstmkit.core.device import resolve_device
     from lstmkit.core.distributed import launched
@@ -213,8 +217,11 @@ def fit_seeds(seeds: list[int], build: Callable[[], Any], train_fn: Callable[...
 
     workers = seed_workers(run.workers, len(seeds))
     if workers > 1 and (threads != 1 or resolve_device(run.device).type == "cuda"
-                        or launched()):
+                        or launched() or on_epoch is not None):
         workers = 1  # big models keep their threads; CUDA and DDP do not survive a fork
+    if on_epoch is not None:
+        inner = train_fn
+        train_fn = lambda net, s, run, _: inner(net, s, run, lambda row: on_epoch(s, row))
     bar = None
     if workers > 1:
         bar = seed_bar(run.progress, len(seeds), epochs, f"{label} seeds")

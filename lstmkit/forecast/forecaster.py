@@ -57,7 +57,7 @@ class Forecaster(Estimator):
 
     # ------------------------------------------------------------------ fit
     def fit(self, data, target=None, features=None, *, test=0.2, val=0, fillna=None,
-            checkpoint=None, resume: bool = False):
+            checkpoint=None, resume: bool = False, on_epoch=None):
         """Fit on ``data`` (DataFrame, array, path or bundled dataset name).
 
         ``target`` (one column name, or several) and ``features`` default to every column.
@@ -69,10 +69,16 @@ class Forecaster(Estimator):
         seed (removed when the fit completes); with ``resume=True`` a fit interrupted there
         (killed, ^C, SIGTERM) continues where it stopped, and ends bitwise as the
         uninterrupted fit would have (a seed without a checkpoint starts at its first epoch).
+
+        ``on_epoch(seed, row)``: called after every epoch of every seed with its history row
+        (``epoch``, ``train_loss``, ``val_loss``, ...). The seeds then train one after another
+        in this process, and an exception the hook raises stops the fit (Keras's callbacks,
+        or an Optuna pruner: :func:`lstmkit.forecast.tune.tune` uses it).
         """
         from lstmkit.core.checkpoint import finish_folder, start_folder
 
         self._checkpoint = start_folder(checkpoint, resume)
+        self._on_epoch = on_epoch
         frame = load_frame(data)
         columns = [str(c) for c in frame.columns]
         targets = columns if target is None else _as_list(target)

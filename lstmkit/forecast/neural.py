@@ -138,11 +138,11 @@ class NeuralForecaster(Forecaster):
         if run.kernel == "auto" and fused_step.supports_config(self.network_config_, cfg.loss):
             fused_step.load()  # build / load the C++ step here, once, before any fork
         ckpt = self._checkpoints(tr)
-        watch = getattr(self, "_epoch_observer", None)  # set by the tuner (pruning); one worker
         done = fit_seeds(self.seed_list, build, lambda net, s, r, on_epoch: train(
-            net, tr, va, cfg, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch or watch,
+            net, tr, va, cfg, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch,
             run=r, checkpoint=ckpt(s)), run, cfg.epochs,
-            auto_threads(n_params, run.threads, cfg.batch_size), self.label)
+            auto_threads(n_params, run.threads, cfg.batch_size), self.label,
+            on_epoch=getattr(self, "_on_epoch", None))  # fit's hook
         self._store_seeds(done)
 
     @torch.no_grad()

@@ -98,14 +98,14 @@ def tune(frame, target, features, *, trials: int, timeout: float | None = None,
     def objective(trial) -> float:
         model = NeuralForecaster(**fixed, **_suggest(trial, space), seed=seed)
 
-        def report(row: dict) -> None:
+        def report(seed: int, row: dict) -> None:  # fit's on_epoch hook: Optuna's pruning
             trial.report(row["val_loss"], row["epoch"])
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
-        model._epoch_observer = report
         try:
-            model.fit(frame, target=target, features=features, test=test, val=val)
+            model.fit(frame, target=target, features=features, test=test, val=val,
+                      on_epoch=report)
         except LstmkitError as err:  # e.g. a lookback the splits are too short for
             raise optuna.TrialPruned(str(err)) from None
         return min(r["val_loss"] for r in model.histories_[0])

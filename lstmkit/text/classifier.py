@@ -50,12 +50,15 @@ class TextClassifier(NeuralClassifierBase):
                        vocab_size=max(input_size, 2), embed_size=self.embed_size)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, texts, labels=None, *, test=0.2, val=0.1, split_seed: int = 0):
+    def fit(self, texts, labels=None, *, test=0.2, val=0.1, split_seed: int = 0,
+            on_epoch=None):
         """Train on ``texts`` and ``labels`` (lists), or a source name / CSV path
         (``labels=None``; see :func:`lstmkit.text.data.load_labelled_text`).
 
         ``test`` / ``val``: stratified random held-out counts or fractions (seed
         ``split_seed``); the vocabulary and the baselines see the training texts only.
+        ``on_epoch(seed, row)``: the epoch hook, as in
+        :meth:`lstmkit.classify.classifier.SequenceClassifier.fit`.
         """
         name = type(self).__name__
         if labels is None:
@@ -84,7 +87,7 @@ class TextClassifier(NeuralClassifierBase):
         self.split_sizes_ = [len(tr_y), len(va_y), len(test_idx)]
         net_cfg = self.network_config(len(self.vocab_), len(self.classes_))
         val_t = self._tensors(va_x, va_y) if len(va_y) else None
-        self._train_members(net_cfg, self._tensors(tr_x, tr_y), val_t)
+        self._train_members(net_cfg, self._tensors(tr_x, tr_y), val_t, on_epoch=on_epoch)
         self.tfidf_ = _tfidf_baseline(tr_x, tr_y)
         return self
 

@@ -77,7 +77,8 @@ class GlobalForecaster(Estimator):
     # ------------------------------------------------------------------ fit
     def fit(self, data, *, id_col: str = "unique_id", time_col: str = "ds", target: str = "y",
             futr_exog=(), hist_exog=(), static=(), static_df=None, freq=None, fillna=None,
-            test: int | None = None, val: int = 0, checkpoint=None, resume: bool = False):
+            test: int | None = None, val: int = 0, checkpoint=None, resume: bool = False,
+            on_epoch=None):
         """Fit on a long-format panel.
 
         ``futr_exog`` / ``hist_exog`` / ``static``: column names of the future-known,
@@ -87,6 +88,7 @@ class GlobalForecaster(Estimator):
         points before them for early stopping (0: a fixed number of epochs).
         ``checkpoint`` / ``resume``: as :meth:`lstmkit.forecast.forecaster.Forecaster.fit`
         (a checkpoint after every epoch of every seed; under torchrun one per rank).
+        ``on_epoch(seed, row)``: as :meth:`lstmkit.forecast.forecaster.Forecaster.fit`.
         """
         K = self.horizon
         test = K if test is None else int(test)
@@ -101,7 +103,7 @@ class GlobalForecaster(Estimator):
         from lstmkit.core.checkpoint import finish_folder, start_folder
 
         folder = start_folder(checkpoint, resume)
-        self.fit_panel(panel, test=test, val=val, checkpoint=folder)
+        self.fit_panel(panel, test=test, val=val, checkpoint=folder, on_epoch=on_epoch)
         finish_folder(folder)
         return self
 
@@ -119,9 +121,10 @@ class GlobalForecaster(Estimator):
                     "data": digest}
         return lambda s: Checkpoint(folder, s, identity, rank())
 
-    def fit_panel(self, panel: Panel, *, test: int = 0, val: int = 0, checkpoint=None):
+    def fit_panel(self, panel: Panel, *, test: int = 0, val: int = 0, checkpoint=None,
+                  on_epoch=None):
         """Fit on a :class:`~lstmkit.forecast.panel.frame.Panel` (what :meth:`fit` reads);
-        ``checkpoint``: a checkpoint folder (see :meth:`fit`)."""
+        ``checkpoint``: a checkpoint folder, ``on_epoch``: the epoch hook (see :meth:`fit`)."""
         from lstmkit.core.parallel import fit_seeds
         from lstmkit.forecast.panel.network import GlobalNetwork
         from lstmkit.forecast.panel.training import train_global
@@ -156,7 +159,7 @@ class GlobalForecaster(Estimator):
                          lambda net, s, r, on_epoch: train_global(
                              net, data_, val_, cfg, s, r, on_epoch, f"{self.label} seed {s}",
                              ckpt(s)),
-                         run, cfg.epochs, 1, self.label)
+                         run, cfg.epochs, 1, self.label, on_epoch)
         self.networks_, self.histories_ = done.networks, done.histories
         self.train_seconds_, self.fit_seconds_ = done.train_seconds, done.seconds
         self.best_epochs_ = done.best_epochs
