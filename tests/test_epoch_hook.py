@@ -62,3 +62,23 @@ def test_an_exception_from_the_hook_stops_the_fit(name, make, fit):
         fit(model, hook)
     assert seen == [(model.seed_list[0], 1), (model.seed_list[0], 2)]
     assert getattr(model, "networks_", None) is None  # nothing half-trained is kept
+
+
+def test_the_language_model_takes_the_same_hook():
+    from lstmkit.text.language import LanguageModel
+
+    lines = ["o governo anunciou novas medidas hoje .", "a polícia federal investiga o caso ."]
+    make = lambda: LanguageModel(min_count=1, embed_size=8, hidden_size=8, dropout=0.0,
+                                 epochs=3, batch_size=2, bptt=4, progress=False, threads=1)
+    seen = []
+    model = make().fit(lines * 10, on_epoch=lambda seed, row: seen.append((seed, dict(row))))
+    assert seen == [(model.seed, row) for row in model.history_] and len(seen) == 3
+
+    def stop(seed, row):
+        if row["epoch"] == 2:
+            raise Stop
+
+    model = make()
+    with pytest.raises(Stop):
+        model.fit(lines * 10, on_epoch=stop)
+    assert getattr(model, "net_", None) is None

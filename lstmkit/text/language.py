@@ -153,10 +153,13 @@ class LanguageModel(Estimator):
                                       self.config("tokens").lowercase()))
 
     # ------------------------------------------------------------------ fit
-    def fit(self, corpus, *, val: float = 0.1, test: float = 0.1):
-        """Train on a corpus name, a text file or a list of lines (split contiguously)."""
+    def fit(self, corpus, *, val: float = 0.1, test: float = 0.1, on_epoch=None):
+        """Train on a corpus name, a text file or a list of lines (split contiguously).
+        ``on_epoch(seed, row)``: called after every epoch with its history row (``epoch``,
+        ``train_ppl``, ``val_ppl``, ``lr``); an exception it raises stops the fit."""
         lines = load_corpus(corpus)
         train, val_lines, test_lines = split_lines(lines, val, test)
+        self.__dict__.pop("net_", None)  # a refit stopped midway leaves no stale network
         if self.level == "word":
             self.vocab_ = Vocabulary.build((self._tokens(t) for t in train), self.min_count,
                                            self.max_vocab, eos=True)
@@ -177,9 +180,12 @@ class LanguageModel(Estimator):
                      f"hidden_size {c.hidden_size}, embed_size {c.embed_size}, vocabulary "
                      f"{c.vocab_size}")
         torch.manual_seed(self.seed)
-        self.net_ = LMNet(self.net_config_)
-        result = train_lm(self.net_, tr, va if va.numel() > 1 else None, self.train_config(),
-                          seed=self.seed, desc=self.label, run=self.config("execution"))
+        net = LMNet(self.net_config_)  # kept only once trained: a stopped fit leaves no model
+        result = train_lm(net, tr, va if va.numel() > 1 else None, self.train_config(),
+                          seed=self.seed, desc=self.label, run=self.config("execution"),
+                          on_epoch=None if on_epoch is None else
+                          (lambda row: on_epoch(self.seed, row)))
+        self.net_ = net
         self.history_, self.best_epoch_ = result.history, result.best_epoch
         self.train_seconds_ = result.seconds
         self.stop_reason_ = result.stop_reason

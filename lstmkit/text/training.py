@@ -73,30 +73,30 @@ def perplexity(model: nn.Module, ids: torch.Tensor) -> float:
 
 def train_lm(model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor | None,
              cfg: LMTrainConfig, seed: int = 0, desc: str = "LM",
-             run: Execution | None = None) -> TrainResult:
+             run: Execution | None = None, on_epoch=None) -> TrainResult:
     """Train ``model`` (``model.loss(x (B, T), y (B, T), state) -> (mean nats, state)``) in
     place.
 
     History rows: ``epoch, train_ppl, lr`` (+ ``val_ppl``). With a validation stream the
     weights of the best validation epoch are restored at the end. ``run``: threads (0: torch's
-    default) and progress bar.
+    default) and progress bar. ``on_epoch(row)``: called with every history row.
     """
     cfg.validate()
     run = run or Execution()
     device = resolve_device(run.device)
     with on_device(model, device):
         return _train(model, to_device(train_ids, device), to_device(val_ids, device), cfg,
-                      seed, desc, run)
+                      seed, desc, run, on_epoch)
 
 
-def _train(model, train_ids, val_ids, cfg, seed, desc, run) -> TrainResult:
+def _train(model, train_ids, val_ids, cfg, seed, desc, run, on_epoch) -> TrainResult:
     torch.manual_seed(seed)
     data = batchify(train_ids, cfg.batch_size)  # (B, N)
     params = [p for p in model.parameters() if p.requires_grad]
     # fused: one kernel for every parameter's update (a sixth of a small model's CPU step)
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
     log = EpochLog(model, cfg.epochs, progress=run.progress, desc=desc, monitor="val_ppl",
-                   restore_best=True)
+                   restore_best=True, on_epoch=on_epoch)
     with torch_threads(run.threads):
         first = None  # the first step's loss: the divergence guard's yardstick
         for epoch in range(1, cfg.epochs + 1):
