@@ -51,6 +51,31 @@ def test_gaps_are_filled_on_request():
     assert len(p.y[0]) == 110 and np.isfinite(p.y[0]).all()
 
 
+@pytest.mark.parametrize("freq,starts", [
+    ("h", ["2024-01-01 00:00", "2024-01-01 00:30", "2024-01-02 05:00"]),  # another phase
+    ("W-SUN", ["2020-01-05", "2021-03-07", "2019-12-29"]),  # anchored, other starts
+    ("MS", ["2020-01-01", "2020-06-01", "2018-02-01"]),
+])
+def test_every_series_is_read_on_its_own_grid_of_the_step(freq, starts):
+    # the panel-wide grid is a shortcut only: each series reads exactly its own timestamps,
+    # whatever its phase, and a gap is still found and named where it is
+    rows = []
+    for i, start in enumerate(starts):
+        ds = pd.date_range(start, periods=20 + 5 * i, freq=freq)
+        rows.append(pd.DataFrame({"unique_id": f"s{i}", "ds": ds, "y": np.arange(len(ds))}))
+    df = pd.concat(rows, ignore_index=True)
+    p = make_panel(df, freq=freq)
+    for i, d in enumerate(p.ds):
+        want = df[df.unique_id == f"s{i}"].ds.to_numpy()
+        assert np.array_equal(d, want)
+        assert np.array_equal(p.future_dates(3)[i],
+                              pd.date_range(want[-1], periods=4, freq=freq)[1:].to_numpy())
+    gap = df.drop(index=df.index[df.unique_id == "s1"][7])
+    missing = df[df.unique_id == "s1"].ds.iloc[7]
+    with pytest.raises(LstmkitError, match=f"a gap in series 's1' at {missing}"):
+        make_panel(gap, freq=freq)
+
+
 def test_calendar_features_are_bounded_and_follow_the_dates():
     ds = pd.date_range("2024-01-01", periods=14, freq="D").to_numpy()
     f = calendar_features(ds, ("dayofweek", "month"))

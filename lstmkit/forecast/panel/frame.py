@@ -84,14 +84,19 @@ class Panel:
         return [a[len(a) - n_back:] for a in self.y]
 
     def future_dates(self, horizon: int) -> list[np.ndarray]:
-        """The ``horizon`` timestamps after each series' last one."""
+        """The ``horizon`` timestamps after each series' last one. One ``date_range`` per
+        distinct last timestamp, not per series: the series of a panel mostly end together,
+        and 1,000 calls were 80% of a 1,000-series forecast."""
+        if not self.is_datetime:
+            return [d[-1] + self.freq * np.arange(1, horizon + 1) for d in self.ds]
+        made: dict = {}
         out = []
         for d in self.ds:
-            if self.is_datetime:
-                out.append(pd.date_range(pd.Timestamp(d[-1]), periods=horizon + 1,
-                                         freq=self.freq)[1:].to_numpy())
-            else:
-                out.append(d[-1] + self.freq * np.arange(1, horizon + 1))
+            last = d[-1]
+            if last not in made:
+                made[last] = pd.date_range(pd.Timestamp(last), periods=horizon + 1,
+                                           freq=self.freq)[1:].to_numpy()
+            out.append(made[last].copy())
         return out
 
     def check_length(self, minimum: int, why: str) -> None:
@@ -143,7 +148,8 @@ def make_panel(frame: pd.DataFrame, cols: Columns = Columns(), *, freq=None,
     is_dt = pd.api.types.is_datetime64_any_dtype(frame[cols.time_col])
     groups = list(frame.groupby(cols.id_col, sort=False))
     step = _frequency(groups, cols, freq, is_dt)
-    series = [_one_series(k, g, cols, step, is_dt, fillna) for k, g in groups]
+    grid = _TimeGrid(frame[cols.time_col].to_numpy(), step, is_dt)
+    series = [_one_series(k, g, cols, grid, fillna) for k, g in groups]
     static = _static(groups, cols)
     return Panel(ids=[s[0] for s in series], y=[s[1] for s in series],
                  ds=[s[2] for s in series], futr=[s[3] for s in series],
@@ -221,10 +227,36 @@ def _frequency(groups, cols: Columns, freq, is_dt):
     return pd.tseries.frequencies.to_offset("D") if is_dt else 1
 
 
-def _one_series(key, g, cols, step, is_dt, fillna):
+class _TimeGrid:
+    """The timestamps of ``step`` from the panel's first to its last, made once: a series
+    that starts on them takes its slice (a ``pd.date_range`` per series was half the time
+    of reading a 1,000-series weekly panel). A series in another phase of the step, or a
+    panel whose span holds far more steps than it has rows, gets its own ``date_range``."""
+
+    def __init__(self, times: np.ndarray, step, is_dt: bool):
+        self.step, self.is_dt, self.all = step, is_dt, None
+        if is_dt and len(times):
+            lo, hi = pd.Timestamp(times.min()), pd.Timestamp(times.max())
+            one = (lo + step) - lo  # the first step's length (an anchored step: at most it)
+            if one > pd.Timedelta(0) and (hi - lo) / one <= 10 * len(times) + 10_000:
+                self.all = pd.date_range(lo, hi, freq=step).to_numpy()
+
+    def between(self, first, last) -> np.ndarray:
+        """The step's timestamps from ``first`` to ``last``: ``pd.date_range(first, last)``."""
+        if not self.is_dt:
+            return np.arange(first, last + 1, self.step)
+        a = self.all
+        if a is not None:
+            i = int(np.searchsorted(a, first))
+            if i < len(a) and a[i] == first:
+                return a[i : int(np.searchsorted(a, last, side="right"))]
+        return pd.date_range(first, last, freq=self.step).to_numpy()
+
+
+def _one_series(key, g, cols, times: _TimeGrid, fillna):
     t = g[cols.time_col].to_numpy()
-    grid = pd.date_range(t[0], t[-1], freq=step).to_numpy() if is_dt else \
-        np.arange(t[0], t[-1] + 1, step)
+    grid = times.between(t[0], t[-1])
+    step = times.step
     if not np.isin(t, grid).all():
         raise expected("Panel", f"timestamps on one grid of step {_show(step)}",
                        f"an off-grid timestamp in series '{key}' (set --freq)")
