@@ -40,6 +40,11 @@ def _fmt_top(top) -> str:
     return ", ".join(f"{w} {p:.3f}" for w, p in top)
 
 
+def _sci(x: float) -> str:
+    """3e-3, not 0.003 or 3e-03 (the course's notation for learning rates)."""
+    return f"{x:.0e}".replace("e-0", "e-")
+
+
 def language_model(quick: bool = False):
     """The setting of ``lstmkit reproduce autocomplete``."""
     from lstmkit.text.language import LanguageModel
@@ -56,13 +61,14 @@ def run_autocomplete(quick: bool = False) -> str:
     lm.fit("porttinari", val=0.1, test=0.1)
     m = lm.evaluate()
     tr, va, te = lm.split_tokens_
-    output = ("an adaptive softmax whose frequent-token head is tied to the embedding (200)"
-              if lm.net_.adaptive else "embedding 200 tied to the output")
+    E = lm.embed_size
+    output = (f"an adaptive softmax whose frequent-token head is tied to the embedding ({E})"
+              if lm.net_.adaptive else f"embedding {E} tied to the output")
     lines = [
         "autocomplete: next-word suggestion with a word-level LSTM language model",
-        f"setting: {lm.label}, {output}, dropout 0.3, truncated BPTT "
-        f"35 steps x batch 32, Adam lr 3e-3 (/4 when val perplexity stalls), {lm.epochs} "
-        "epochs, best-val weights kept; 1 seed",
+        f"setting: {lm.label}, {output}, dropout {lm.dropout:g}, truncated BPTT "
+        f"{lm.bptt} steps x batch {lm.batch_size}, Adam lr {_sci(lm.lr)} (/{1 / lm.lr_decay:g} "
+        f"when val perplexity stalls), {lm.epochs} epochs, best-val weights kept; 1 seed",
         f"data: porttinari (Porttinari-base news, dante-corpora), lines split in order "
         f"80/10/10: {tr} / {va} / {te} tokens; vocabulary {len(lm.vocab_)} (words seen "
         f">= 2 times in train, lower-cased), test <unk> rate {m['oov_rate'] * 100:.1f}%",
@@ -144,12 +150,15 @@ def _sentiment_section(name: str, language: str, desc: str, epochs: int,
 
 
 def run_sentiment(quick: bool = False) -> str:
+    c = text_classifier()  # the setting (--quick trains less of it)
     lines = [
         "sentiment: a BiLSTM text classifier against TF-IDF (1-2 grams) + logistic regression, "
         "in English and in Portuguese",
-        "setting: embedding 100 -> BiLSTM(64 per direction) -> max pooling -> linear; "
-        "dropout 0.3, AdamW lr 3e-3, batch 128 (similar lengths together), at most 50 words, "
-        "best val loss (patience 2), 3 seeds" + (" [--quick: 1 seed, 1 epoch]" if quick else ""),
+        f"setting: embedding {c.embed_size} -> BiLSTM({c.hidden_size} per direction) -> "
+        f"{c.pooling} pooling -> linear; dropout {c.dropout:g}, AdamW lr {_sci(c.lr)}, batch "
+        f"{c.batch_size} (similar lengths together), at most {c.max_len} words, best val loss "
+        f"(patience {c.patience}), {c.seeds} seeds"
+        + (" [--quick: 1 seed, 1 epoch]" if quick else ""),
         "published: none for these corpora; the reference is the TF-IDF baseline on the same "
         "split",
     ]
