@@ -73,7 +73,7 @@ class SequenceClassifier(NeuralClassifierBase):
 
     # ------------------------------------------------------------------ fit
     def fit(self, data, y=None, *, lengths=None, test=None, val=0.0, split_seed: int = 0,
-            on_epoch=None):
+            on_epoch=None, checkpoint=None, resume: bool = False):
         """Train on ``data`` (bundled name, long CSV path, arrays + ``y``).
 
         ``test``: sequences held out for :meth:`evaluate` (count or fraction, stratified);
@@ -82,6 +82,9 @@ class SequenceClassifier(NeuralClassifierBase):
         monitored every epoch and drives early stopping (``patience``). ``on_epoch(seed,
         row)``: called after every epoch of every seed with its history row; the seeds then
         train one after another in this process, and an exception it raises stops the fit.
+        ``checkpoint``: a folder where every seed writes a checkpoint after every epoch
+        (removed when the fit completes); ``resume=True`` continues a fit interrupted there,
+        and ends bitwise as the uninterrupted fit would have.
         """
         d = load_classification(data, y, lengths=lengths)
         train, test_set = d.train, d.test
@@ -108,8 +111,9 @@ class SequenceClassifier(NeuralClassifierBase):
         mean, std = _channel_stats(train) if self.standardize else (None, None)
         stats = (mean, std) if self.standardize else None
         net_cfg = self.network_config(train.X.shape[2], len(self.classes_))
-        self._train_members(net_cfg, _tensors(train), _tensors(val_set) if val_set else None,
-                            stats, on_epoch)
+        self._fit_in(checkpoint, resume, lambda folder: self._train_members(
+            net_cfg, _tensors(train), _tensors(val_set) if val_set else None, stats, on_epoch,
+            folder))
         self._set_knn(train)
         return self
 

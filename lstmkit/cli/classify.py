@@ -14,6 +14,7 @@ def register(sub) -> None:
         add_device_arg,
         add_estimator_groups,
         add_out_args,
+        add_resume_arg,
         option_type,
     )
     from lstmkit.core.validate import parse_count_or_fraction
@@ -34,6 +35,7 @@ def register(sub) -> None:
                    help="sequences of the training part held out for early stopping")
     add_estimator_groups(p, spec, ("network", "input"), "network")
     add_out_args(p)
+    add_resume_arg(p)
     p.set_defaults(func=fit)
 
     p = csub.add_parser("predict", help="predict the class of every sequence")
@@ -84,7 +86,15 @@ def fit_classifier(args, cls, component: str, noun: str, has_test, detail=lambda
         raise expected(component, "--val > 0 with --patience (early stopping needs a val "
                        "split)", f"--val {args.val}")
     clf = cls(**estimator_kwargs(args, cls))
-    clf.fit(args.data, test=args.test, val=args.val)
+    from lstmkit.core.checkpoint import checkpoint_folder, interrupted_message
+
+    folder = checkpoint_folder(args.out)  # every seed's checkpoint, after every epoch
+    try:
+        clf.fit(args.data, test=args.test, val=args.val, checkpoint=folder,
+                resume=args.resume)
+    except KeyboardInterrupt:
+        print(interrupted_message(folder), file=sys.stderr)
+        return 130
     from lstmkit.core.distributed import is_main
 
     if not is_main():  # torchrun: the other ranks trained their share; rank 0 writes

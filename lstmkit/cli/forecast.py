@@ -17,6 +17,7 @@ def register(sub) -> None:
         add_device_arg,
         add_estimator_groups,
         add_out_args,
+        add_resume_arg,
         option_type,
     )
     from lstmkit.cli.panel import add_panel_args, levels_arg
@@ -40,9 +41,7 @@ def register(sub) -> None:
                    help="also report a seasonal-naive baseline of this period (panels: the "
                         "period of MASE's scale and Naive2; default --season)")
     add_out_args(p)
-    p.add_argument("--resume", action="store_true",
-                   help="continue the interrupted run into the same --out, from its last "
-                        "checkpoint (every epoch; the result is bitwise the uninterrupted one)")
+    add_resume_arg(p)
     add_panel_args(p)
     p.set_defaults(func=fit, parser=p)
 

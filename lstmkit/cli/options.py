@@ -127,6 +127,14 @@ def add_out_args(parser, what: str = "run directory to write", **kw) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
 
 
+def add_resume_arg(parser) -> None:
+    """``--resume``: the fits that checkpoint every epoch beside ``--out``."""
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the interrupted run into the same --out, from its last "
+                             "checkpoint (every epoch; the result is bitwise the uninterrupted "
+                             "one)")
+
+
 def add_data_args(p, fillna: bool = True) -> None:
     p.add_argument("--data", required=True, metavar="NAME|PATH",
                    help="bundled dataset (see `lstmkit datasets`) or a CSV/Parquet file")

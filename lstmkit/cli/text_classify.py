@@ -16,6 +16,7 @@ def register_under(tsub) -> None:
         add_device_arg,
         add_estimator_groups,
         add_out_args,
+        add_resume_arg,
         option_type,
     )
     from lstmkit.core.validate import parse_count_or_fraction
@@ -38,6 +39,7 @@ def register_under(tsub) -> None:
                    help="texts of the training part held out for early stopping")
     add_estimator_groups(p, spec, ("network", "input"), "network and tokens")
     add_out_args(p)
+    add_resume_arg(p)
     p.set_defaults(func=fit)
 
     p = csub.add_parser("predict", help="the class of each text")

@@ -111,14 +111,19 @@ def interrupted_message(folder: Path) -> str:
     return "interrupted: nothing was written"
 
 
-def rng_tensors(gen: torch.Generator) -> dict[str, torch.Tensor]:
-    """The batch-order generator's state and torch's global RNG state (dropout)."""
-    return {"rng.batches": gen.get_state(), "rng.torch": torch.get_rng_state()}
+def rng_tensors(gen: torch.Generator, **more: torch.Generator) -> dict[str, torch.Tensor]:
+    """The batch-order generator's state, torch's global RNG state (dropout) and those of
+    the ``more`` generators (``rng.<name>``)."""
+    return {"rng.batches": gen.get_state(), "rng.torch": torch.get_rng_state(),
+            **{f"rng.{name}": g.get_state() for name, g in more.items()}}
 
 
-def restore_rng(gen: torch.Generator, tensors: dict[str, torch.Tensor]) -> None:
+def restore_rng(gen: torch.Generator, tensors: dict[str, torch.Tensor],
+                **more: torch.Generator) -> None:
     gen.set_state(tensors["rng.batches"])
     torch.set_rng_state(tensors["rng.torch"])
+    for name, g in more.items():
+        g.set_state(tensors[f"rng.{name}"])
 
 
 def optimizer_tensors(opt: torch.optim.Optimizer) -> tuple[dict, dict]:

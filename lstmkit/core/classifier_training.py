@@ -73,7 +73,8 @@ def _batch(tensors, idx):
 
 def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None,
                      cfg: ClassifyConfig, seed: int = 0, desc: str = "train",
-                     on_epoch=None, run: Execution | None = None) -> TrainResult:
+                     on_epoch=None, run: Execution | None = None,
+                     checkpoint=None) -> TrainResult:
     """Train ``model`` in place on ``(x, lengths, y)`` tensors; returns history and kept epoch.
 
     An epoch is one pass over the training data, or ``steps_per_epoch`` mini-batches of a
@@ -84,6 +85,9 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
     ``patience`` and a val split, training stops after ``patience`` epochs without a new best
     val loss and the best weights are restored. Fixed seed -> bitwise-identical on CPU.
     ``run``: threads and progress bar (defaults: :class:`lstmkit.core.config.Execution`).
+    ``checkpoint`` (:class:`~lstmkit.core.checkpoint.Checkpoint`): written after every epoch
+    and, where it exists, continued from (bitwise the uninterrupted run: the weights, AdamW's
+    moments, the schedule, the batch-order, window and dropout generators, the history).
     """
     cfg.validate()
     run = run or Execution()
@@ -91,10 +95,35 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
     distributed.init(device)
     with on_device(model, device):
         return _train(model, to_device(train_data, device), to_device(val_data, device), cfg,
-                      seed, desc, on_epoch, run, device)
+                      seed, desc, on_epoch, run, device, checkpoint)
 
 
-def _train(model, train_data, val_data, cfg, seed, desc, on_epoch, run, device):
+def _save(checkpoint, epoch, net, opt, sched, gen, crops, log, first, stopped) -> None:
+    from lstmkit.core.checkpoint import optimizer_tensors, rng_tensors
+
+    tensors = {f"model.{k}": v for k, v in net.state_dict().items()}
+    tensors |= rng_tensors(gen, crops=crops)
+    best, meta = log.state()
+    opt_t, meta["opt"] = optimizer_tensors(opt)
+    checkpoint.save({**tensors, **best, **opt_t},
+                    {**meta, "epoch": epoch, "first": first, "stopped": stopped,
+                     "sched": None if sched is None else sched.state_dict()})
+
+
+def _resume(checkpoint, net, opt, sched, gen, crops, log):
+    from lstmkit.core.checkpoint import restore_optimizer, restore_rng
+
+    tensors, meta = checkpoint.load()
+    net.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    restore_optimizer(opt, tensors, meta["opt"])
+    if sched is not None:
+        sched.load_state_dict(meta["sched"])
+    restore_rng(gen, tensors, crops=crops)
+    log.restore(tensors, meta)
+    return meta["first"], int(meta["epoch"]) + 1, bool(meta["stopped"])
+
+
+def _train(model, train_data, val_data, cfg, seed, desc, on_epoch, run, device, checkpoint):
     """Under torchrun an epoch's batches are union batches of ``batch_size`` x ranks
     sequences, each rank training on its slice (:mod:`lstmkit.core.distributed`)."""
     net, W = model, distributed.world()
@@ -115,9 +144,11 @@ def _train(model, train_data, val_data, cfg, seed, desc, on_epoch, run, device):
     log = EpochLog(net, cfg.epochs, progress=run.progress and distributed.is_main(), desc=desc,
                    patience=cfg.patience, restore_best=cfg.patience is not None,
                    on_epoch=on_epoch)
-    first = None  # the first step's loss: the divergence guard's yardstick
+    first, start, stopped = None, 1, False  # first: the divergence guard's yardstick
+    if checkpoint is not None and checkpoint.exists():
+        first, start, stopped = _resume(checkpoint, net, opt, sched, gen, crops, log)
     with torch_threads(threads_for(model, cfg, run.threads)):
-        for epoch in range(1, cfg.epochs + 1):
+        for epoch in range(start, cfg.epochs + 1 if not stopped else start):
             model.train()
             total, correct, steps, seen = 0.0, 0, 0, 0
             lr = opt.param_groups[0]["lr"]
@@ -145,7 +176,10 @@ def _train(model, train_data, val_data, cfg, seed, desc, on_epoch, run, device):
             if use_val:
                 row["val_loss"], row["val_acc"] = evaluate_classifier(net, val_data)
             log.record(row)
-            if log.stop():
+            stop = log.stop()
+            if checkpoint is not None:
+                _save(checkpoint, epoch, net, opt, sched, gen, crops, log, first, stop)
+            if stop:
                 break
     return log.result()
 

@@ -51,13 +51,13 @@ class TextClassifier(NeuralClassifierBase):
 
     # ------------------------------------------------------------------ fit
     def fit(self, texts, labels=None, *, test=0.2, val=0.1, split_seed: int = 0,
-            on_epoch=None):
+            on_epoch=None, checkpoint=None, resume: bool = False):
         """Train on ``texts`` and ``labels`` (lists), or a source name / CSV path
         (``labels=None``; see :func:`lstmkit.text.data.load_labelled_text`).
 
         ``test`` / ``val``: stratified random held-out counts or fractions (seed
         ``split_seed``); the vocabulary and the baselines see the training texts only.
-        ``on_epoch(seed, row)``: the epoch hook, as in
+        ``on_epoch(seed, row)``, ``checkpoint`` and ``resume``: as in
         :meth:`lstmkit.classify.classifier.SequenceClassifier.fit`.
         """
         name = type(self).__name__
@@ -87,7 +87,8 @@ class TextClassifier(NeuralClassifierBase):
         self.split_sizes_ = [len(tr_y), len(va_y), len(test_idx)]
         net_cfg = self.network_config(len(self.vocab_), len(self.classes_))
         val_t = self._tensors(va_x, va_y) if len(va_y) else None
-        self._train_members(net_cfg, self._tensors(tr_x, tr_y), val_t, on_epoch=on_epoch)
+        self._fit_in(checkpoint, resume, lambda folder: self._train_members(
+            net_cfg, self._tensors(tr_x, tr_y), val_t, on_epoch=on_epoch, checkpoint=folder))
         self.tfidf_ = _tfidf_baseline(tr_x, tr_y)
         return self
 

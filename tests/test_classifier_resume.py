@@ -1,0 +1,97 @@
+"""Checkpoints of the classifiers: a fit stopped midway and resumed from its checkpoint
+folder ends bitwise as the uninterrupted fit (weights, batch-norm statistics, history), with
+the defaults' random windows and dropout, a learning-rate schedule and early stopping's best
+weights in play; a resume with other settings is refused; a completed fit removes its
+checkpoints. (The stop comes from the ``on_epoch`` hook, before that epoch's checkpoint is
+written, so the resume redoes the epoch, as after a kill.)"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lstmkit.classify.classifier import SequenceClassifier
+from lstmkit.core.errors import LstmkitError
+from lstmkit.text.classifier import TextClassifier
+
+KW = dict(hidden_size=8, conv_channels=4, epochs=4, steps_per_epoch=3, seeds=2,
+          schedule="cosine", patience=3, progress=False)  # random_crop, dropout: defaults
+
+
+class Stop(Exception):
+    pass
+
+
+def stop_at(seed: int, epoch: int):
+    def hook(s, row):
+        if (s, row["epoch"]) == (seed, epoch):
+            raise Stop
+
+    return hook
+
+
+def same(a, b) -> None:
+    assert a.histories_ == b.histories_
+    for na, nb in zip(a.networks_, b.networks_, strict=True):
+        sa, sb = na.state_dict(), nb.state_dict()
+        assert sa.keys() == sb.keys()
+        assert all(torch.equal(sa[k], sb[k]) for k in sa), "weights differ after the resume"
+
+
+def test_a_stopped_sequence_classifier_fit_resumes_bitwise(tmp_path):
+    assert SequenceClassifier().random_crop > 0 and SequenceClassifier().dropout > 0
+    full = SequenceClassifier(**KW).fit("digits-rows", val=0.2)
+    ck = tmp_path / "ck"
+    first, second = SequenceClassifier(**KW).seed_list
+    with pytest.raises(Stop):  # the first seed finishes, the second stops in epoch 3
+        SequenceClassifier(**KW).fit("digits-rows", val=0.2, checkpoint=ck,
+                                     on_epoch=stop_at(second, 3))
+    assert sorted(p.name for p in ck.iterdir()) == [f"seed{first}.ckpt", f"seed{second}.ckpt"]
+    with pytest.raises(LstmkitError, match="^Resume: expected the settings of the "):
+        SequenceClassifier(**{**KW, "hidden_size": 9}).fit("digits-rows", val=0.2,
+                                                           checkpoint=ck, resume=True)
+    resumed = SequenceClassifier(**KW).fit("digits-rows", val=0.2, checkpoint=ck, resume=True)
+    same(resumed, full)
+    assert not ck.exists()  # a completed fit leaves nothing to resume
+
+
+def test_a_stopped_text_classifier_fit_resumes_bitwise(tmp_path):
+    texts = ["gostei muito do filme", "odiei o final", "que filme lindo", "muito chato",
+             "adorei tudo", "horrível e longo"] * 8
+    labels = ["pos", "neg", "pos", "neg", "pos", "neg"] * 8
+    kw = dict(embed_size=8, hidden_size=8, epochs=4, seeds=1, min_count=1, progress=False)
+    full = TextClassifier(**kw).fit(texts, labels)
+    ck = tmp_path / "ck"
+    with pytest.raises(Stop):
+        TextClassifier(**kw).fit(texts, labels, checkpoint=ck, on_epoch=stop_at(0, 2))
+    same(TextClassifier(**kw).fit(texts, labels, checkpoint=ck, resume=True), full)
+
+
+def test_cli_classify_fit_resumes_after_an_interrupt(tmp_path, capsys, monkeypatch):
+    from lstmkit.cli.main import main
+    from lstmkit.core import training
+
+    args = ["classify", "fit", "--data", "digits-rows", "--hidden-size", "8",
+            "--conv-channels", "4", "--epochs", "3", "--steps-per-epoch", "2", "--seeds", "1",
+            "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "whole")]) == 0
+    record = training.EpochLog.record
+
+    def interrupted(self, row):  # ^C while epoch 2 ends, before its checkpoint
+        out = record(self, row)
+        if row["epoch"] == 2:
+            raise KeyboardInterrupt
+        return out
+
+    monkeypatch.setattr(training.EpochLog, "record", interrupted)
+    run = tmp_path / "run"
+    capsys.readouterr()
+    assert main([*args, "--out", str(run)]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted: the last checkpoint is kept in" in err and "--resume" in err
+    assert not run.exists()
+    monkeypatch.setattr(training.EpochLog, "record", record)
+    assert main([*args, "--out", str(run), "--resume"]) == 0
+    assert (run / "model.safetensors").read_bytes() == \
+        (tmp_path / "whole" / "model.safetensors").read_bytes()
+    assert not (tmp_path / ".run.checkpoint").exists()
