@@ -86,14 +86,10 @@ def fit_classifier(args, cls, component: str, noun: str, has_test, detail=lambda
         raise expected(component, "--val > 0 with --patience (early stopping needs a val "
                        "split)", f"--val {args.val}")
     clf = cls(**estimator_kwargs(args, cls))
-    from lstmkit.core.checkpoint import checkpoint_folder, interrupted_message
+    from lstmkit.cli.options import checkpointed
 
-    folder = checkpoint_folder(args.out)  # every seed's checkpoint, after every epoch
-    try:
-        clf.fit(args.data, test=args.test, val=args.val, checkpoint=folder,
-                resume=args.resume)
-    except KeyboardInterrupt:
-        print(interrupted_message(folder), file=sys.stderr)
+    if not checkpointed(args.out, lambda folder: clf.fit(
+            args.data, test=args.test, val=args.val, checkpoint=folder, resume=args.resume)):
         return 130
     from lstmkit.core.distributed import is_main
 

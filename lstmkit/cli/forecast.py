@@ -113,15 +113,12 @@ def fit(args) -> int:
     name = model.label
     models = {name: model, **default_baselines(args.lookback, args.horizon, args.scaler,
                                                args.stride, args.period)}
-    from lstmkit.core.checkpoint import checkpoint_folder, interrupted_message
+    from lstmkit.cli.options import checkpointed
 
-    folder = checkpoint_folder(args.out)
-    try:
-        comp = Comparison(models).fit(frame, args.target, args.features, test=args.test,
-                                      val=args.val, checkpoint={name: folder},
-                                      resume=args.resume)
-    except KeyboardInterrupt:
-        print(interrupted_message(folder), file=sys.stderr)
+    comp = Comparison(models)
+    if not checkpointed(args.out, lambda folder: comp.fit(
+            frame, args.target, args.features, test=args.test, val=args.val,
+            checkpoint={name: folder}, resume=args.resume)):
         return 130
     from lstmkit.core.report_page import page_writers
 

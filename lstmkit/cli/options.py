@@ -127,6 +127,22 @@ def add_out_args(parser, what: str = "run directory to write", **kw) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
 
 
+def checkpointed(out, fit) -> bool:
+    """Run ``fit(folder)`` with the checkpoint folder of ``--out`` (``.DIR.checkpoint``);
+    on ^C say where the last checkpoint is (or that there is none) and return False."""
+    import sys
+
+    from lstmkit.core.checkpoint import checkpoint_folder, interrupted_message
+
+    folder = checkpoint_folder(out)
+    try:
+        fit(folder)
+    except KeyboardInterrupt:
+        print(interrupted_message(folder), file=sys.stderr)
+        return False
+    return True
+
+
 def add_resume_arg(parser) -> None:
     """``--resume``: the fits that checkpoint every epoch beside ``--out``."""
     parser.add_argument("--resume", action="store_true",

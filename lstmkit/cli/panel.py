@@ -131,16 +131,13 @@ def fit(args, frame) -> int:
         test_frame = load_frame(args.test_data, sep=args.sep, decimal=args.decimal)
         check_same_series(frame, make_panel(test_frame, cols, freq=args.freq,
                                             fillna=args.fillna), cols)
-    from lstmkit.core.checkpoint import checkpoint_folder, interrupted_message
+    from lstmkit.cli.options import checkpointed
 
-    folder = checkpoint_folder(args.out)
-    try:
-        model.fit(frame, id_col=args.id_col, time_col=args.time_col, target=target[0],
-                  futr_exog=args.futr_exog, hist_exog=args.hist_exog, static=args.static,
-                  static_df=args.static_data, freq=args.freq, fillna=args.fillna, test=test,
-                  val=val, checkpoint=folder, resume=args.resume)
-    except KeyboardInterrupt:
-        print(interrupted_message(folder), file=sys.stderr)
+    if not checkpointed(args.out, lambda folder: model.fit(
+            frame, id_col=args.id_col, time_col=args.time_col, target=target[0],
+            futr_exog=args.futr_exog, hist_exog=args.hist_exog, static=args.static,
+            static_df=args.static_data, freq=args.freq, fillna=args.fillna, test=test,
+            val=val, checkpoint=folder, resume=args.resume)):
         return 130
     if args.level and not model.conformal_windows:
         raise expected("fit", "--conformal-windows >= 1 with --level", "0")

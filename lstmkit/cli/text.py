@@ -10,7 +10,12 @@ ORDER = 30
 
 
 def register(sub) -> None:
-    from lstmkit.cli.options import add_estimator_groups, add_out_args, option_type
+    from lstmkit.cli.options import (
+        add_estimator_groups,
+        add_out_args,
+        add_resume_arg,
+        option_type,
+    )
     from lstmkit.core.validate import Check, fraction, positive_int, seed_int
     from lstmkit.text.config import LANGUAGE_MODEL as spec
 
@@ -30,6 +35,7 @@ def register(sub) -> None:
     add_estimator_groups(p, spec, ("tokens", "network", "baseline"),
                          "tokens, network and baseline")
     add_out_args(p)
+    add_resume_arg(p)
     p.set_defaults(func=fit)
 
     p = tsub.add_parser("complete", help="print the top-k next words with probabilities")
@@ -86,7 +92,11 @@ def fit(args) -> int:
     refuse("text fit", "a language model (it trains on one process)")
     check_out_dir(args.out, args.overwrite)  # refuse before any work
     lm = LanguageModel(**estimator_kwargs(args, LanguageModel))
-    lm.fit(args.corpus, val=args.val, test=args.test)
+    from lstmkit.cli.options import checkpointed
+
+    if not checkpointed(args.out, lambda folder: lm.fit(
+            args.corpus, val=args.val, test=args.test, checkpoint=folder, resume=args.resume)):
+        return 130
     metrics = lm.evaluate() if lm.test_ids_ is not None else {}
     metrics.update(val_perplexity=lm.val_ppl_, split_tokens=lm.split_tokens_,
                    vocab_size=len(lm.vocab_), train_seconds=lm.train_seconds_)

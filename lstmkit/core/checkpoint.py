@@ -47,7 +47,12 @@ class Checkpoint:
         from safetensors.torch import save_file
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        flat = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+        flat, seen = {}, set()
+        for k, v in tensors.items():  # tied weights share storage: safetensors wants copies
+            v = v.detach().contiguous().cpu()
+            ptr = v.untyped_storage().data_ptr()
+            flat[k] = v.clone() if ptr in seen else v
+            seen.add(ptr)
         text = json.dumps({**meta, "identity": self.identity})
         _atomic(self.path, lambda p: save_file(flat, str(p), metadata={"lstmkit": text}))
 

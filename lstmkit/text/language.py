@@ -153,10 +153,17 @@ class LanguageModel(Estimator):
                                       self.config("tokens").lowercase()))
 
     # ------------------------------------------------------------------ fit
-    def fit(self, corpus, *, val: float = 0.1, test: float = 0.1, on_epoch=None):
+    def fit(self, corpus, *, val: float = 0.1, test: float = 0.1, on_epoch=None,
+            checkpoint=None, resume: bool = False):
         """Train on a corpus name, a text file or a list of lines (split contiguously).
         ``on_epoch(seed, row)``: called after every epoch with its history row (``epoch``,
-        ``train_ppl``, ``val_ppl``, ``lr``); an exception it raises stops the fit."""
+        ``train_ppl``, ``val_ppl``, ``lr``); an exception it raises stops the fit.
+        ``checkpoint``: a folder where training writes a checkpoint after every epoch
+        (removed when the fit completes); ``resume=True`` continues a fit interrupted there,
+        and ends bitwise as the uninterrupted fit would have."""
+        from lstmkit.core.checkpoint import finish_folder, start_folder
+
+        folder = start_folder(checkpoint, resume)
         lines = load_corpus(corpus)
         train, val_lines, test_lines = split_lines(lines, val, test)
         self.__dict__.pop("net_", None)  # a refit stopped midway leaves no stale network
@@ -184,7 +191,8 @@ class LanguageModel(Estimator):
         result = train_lm(net, tr, va if va.numel() > 1 else None, self.train_config(),
                           seed=self.seed, desc=self.label, run=self.config("execution"),
                           on_epoch=None if on_epoch is None else
-                          (lambda row: on_epoch(self.seed, row)))
+                          (lambda row: on_epoch(self.seed, row)),
+                          checkpoint=self._checkpoint(folder, tr))
         self.net_ = net
         self.history_, self.best_epoch_ = result.history, result.best_epoch
         self.train_seconds_ = result.seconds
@@ -193,7 +201,21 @@ class LanguageModel(Estimator):
         self.val_ppl_ = result.history[-1].get("val_ppl") if va.numel() > 1 else None
         if va.numel() > 1:
             self.val_ppl_ = min(r["val_ppl"] for r in result.history)
+        finish_folder(folder)
         return self
+
+    def _checkpoint(self, folder, train_ids):
+        """The fit's :class:`~lstmkit.core.checkpoint.Checkpoint` in ``folder`` (or None);
+        its identity: the parameters and a digest of the training tokens."""
+        if folder is None:
+            return None
+        import hashlib
+
+        from lstmkit.core.checkpoint import Checkpoint
+
+        digest = hashlib.sha1(train_ids.numpy().tobytes()).hexdigest()
+        return Checkpoint(folder, self.seed, {"model_class": type(self).__name__,
+                                              "params": self.model_params(), "data": digest})
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(self, text=None) -> dict:

@@ -73,23 +73,48 @@ def perplexity(model: nn.Module, ids: torch.Tensor) -> float:
 
 def train_lm(model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor | None,
              cfg: LMTrainConfig, seed: int = 0, desc: str = "LM",
-             run: Execution | None = None, on_epoch=None) -> TrainResult:
+             run: Execution | None = None, on_epoch=None, checkpoint=None) -> TrainResult:
     """Train ``model`` (``model.loss(x (B, T), y (B, T), state) -> (mean nats, state)``) in
     place.
 
     History rows: ``epoch, train_ppl, lr`` (+ ``val_ppl``). With a validation stream the
     weights of the best validation epoch are restored at the end. ``run``: threads (0: torch's
     default) and progress bar. ``on_epoch(row)``: called with every history row.
+    ``checkpoint`` (:class:`~lstmkit.core.checkpoint.Checkpoint`): written after every epoch
+    and, where it exists, continued from (bitwise the uninterrupted run: the weights, Adam's
+    moments and decayed learning rate, the dropout RNG, the history, a min_lr stop).
     """
     cfg.validate()
     run = run or Execution()
     device = resolve_device(run.device)
     with on_device(model, device):
         return _train(model, to_device(train_ids, device), to_device(val_ids, device), cfg,
-                      seed, desc, run, on_epoch)
+                      seed, desc, run, on_epoch, checkpoint)
 
 
-def _train(model, train_ids, val_ids, cfg, seed, desc, run, on_epoch) -> TrainResult:
+def _save(checkpoint, epoch, model, opt, log, first, stop: str | None) -> None:
+    from lstmkit.core.checkpoint import optimizer_tensors
+
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    tensors["rng.torch"] = torch.get_rng_state()  # dropout
+    best, meta = log.state()
+    opt_t, meta["opt"] = optimizer_tensors(opt)  # the decayed lr is in its param_groups
+    checkpoint.save({**tensors, **best, **opt_t},
+                    {**meta, "epoch": epoch, "first": first, "stop": stop})
+
+
+def _resume(checkpoint, model, opt, log):
+    from lstmkit.core.checkpoint import restore_optimizer
+
+    tensors, meta = checkpoint.load()
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    restore_optimizer(opt, tensors, meta["opt"])
+    torch.set_rng_state(tensors["rng.torch"])
+    log.restore(tensors, meta)
+    return meta["first"], int(meta["epoch"]) + 1, meta["stop"]
+
+
+def _train(model, train_ids, val_ids, cfg, seed, desc, run, on_epoch, checkpoint) -> TrainResult:
     torch.manual_seed(seed)
     data = batchify(train_ids, cfg.batch_size)  # (B, N)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -97,9 +122,11 @@ def _train(model, train_ids, val_ids, cfg, seed, desc, run, on_epoch) -> TrainRe
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
     log = EpochLog(model, cfg.epochs, progress=run.progress, desc=desc, monitor="val_ppl",
                    restore_best=True, on_epoch=on_epoch)
+    first, start, stop = None, 1, None  # first: the divergence guard's yardstick
+    if checkpoint is not None and checkpoint.exists():
+        first, start, stop = _resume(checkpoint, model, opt, log)
     with torch_threads(run.threads):
-        first = None  # the first step's loss: the divergence guard's yardstick
-        for epoch in range(1, cfg.epochs + 1):
+        for epoch in range(start, cfg.epochs + 1 if stop is None else start):
             model.train()
             state, total, count, steps = None, 0.0, 0, 0
             for i in range(0, data.shape[1] - 1, cfg.bptt):
@@ -125,5 +152,9 @@ def _train(model, train_ids, val_ids, cfg, seed, desc, run, on_epoch) -> TrainRe
                     stop = (f"stopped after epoch {epoch} of {cfg.epochs}: the learning rate "
                             f"decayed to {lr:.3g}, under min_lr {cfg.min_lr:g} (best "
                             "validation epoch kept)")
-                    return replace(log.result(), stop_reason=stop)
-    return log.result()
+            if checkpoint is not None:
+                _save(checkpoint, epoch, model, opt, log, first, stop)
+            if stop is not None:
+                break
+    result = log.result()
+    return result if stop is None else replace(result, stop_reason=stop)

@@ -1,12 +1,14 @@
-"""Checkpoints of the classifiers: a fit stopped midway and resumed from its checkpoint
-folder ends bitwise as the uninterrupted fit (weights, batch-norm statistics, history), with
-the defaults' random windows and dropout, a learning-rate schedule and early stopping's best
-weights in play; a resume with other settings is refused; a completed fit removes its
-checkpoints. (The stop comes from the ``on_epoch`` hook, before that epoch's checkpoint is
-written, so the resume redoes the epoch, as after a kill.)"""
+"""Checkpoints of the classifiers and the language model: a fit stopped midway and resumed
+from its checkpoint folder ends bitwise as the uninterrupted fit (weights, batch-norm
+statistics, history), with the defaults' random windows and dropout, a learning-rate
+schedule and early stopping's best weights in play (for the language model: the decayed
+learning rate and a min_lr stop); a resume with other settings is refused; a completed fit
+removes its checkpoints. (The stop comes from the ``on_epoch`` hook, before that epoch's
+checkpoint is written, so the resume redoes the epoch, as after a kill.)"""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -95,3 +97,63 @@ def test_cli_classify_fit_resumes_after_an_interrupt(tmp_path, capsys, monkeypat
     assert (run / "model.safetensors").read_bytes() == \
         (tmp_path / "whole" / "model.safetensors").read_bytes()
     assert not (tmp_path / ".run.checkpoint").exists()
+
+
+LINES = ["o governo anunciou novas medidas hoje .", "a polícia federal investiga o caso .",
+         "segue em anexo o relatório do governo ."] * 10
+
+
+def test_a_stopped_language_model_fit_resumes_bitwise(tmp_path):
+    from lstmkit.text.language import LanguageModel
+
+    kw = dict(min_count=1, embed_size=8, hidden_size=8, dropout=0.2, epochs=5, batch_size=2,
+              bptt=4, progress=False, threads=1)
+
+    def same_lm(a, b):
+        assert a.history_ == b.history_ and a.stop_reason_ == b.stop_reason_
+        sa, sb = a.net_.state_dict(), b.net_.state_dict()
+        assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+    # the second one, on noise, stalls, decays its learning rate under min_lr, stops early
+    rng = np.random.default_rng(0)
+    noise = [" ".join(rng.choice([f"w{i}" for i in range(30)], 8)) for _ in range(120)]
+    for lines, extra in ((LINES, {}), (noise, {"epochs": 40, "lr": 3e-2, "lr_decay": 0.1,
+                                              "min_lr": 1e-4, "batch_size": 4})):
+        full = LanguageModel(**{**kw, **extra}).fit(lines)
+        ck = tmp_path / f"ck{len(extra)}"
+        stop = len(full.history_)  # interrupted in its last epoch
+        with pytest.raises(Stop):
+            LanguageModel(**{**kw, **extra}).fit(lines, checkpoint=ck,
+                                                 on_epoch=stop_at(0, stop))
+        resumed = LanguageModel(**{**kw, **extra}).fit(lines, checkpoint=ck, resume=True)
+        same_lm(resumed, full)
+        assert not ck.exists()
+    assert full.stop_reason_ is not None and len(full.history_) < 40
+
+
+def test_cli_text_fit_resumes_after_an_interrupt(tmp_path, capsys, monkeypatch):
+    from lstmkit.cli.main import main
+    from lstmkit.core import training
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(LINES), encoding="utf-8")
+    args = ["text", "fit", "--corpus", str(corpus), "--min-count", "1", "--embed-size", "8",
+            "--hidden-size", "8", "--epochs", "3", "--batch-size", "2", "--bptt", "4",
+            "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "whole")]) == 0
+    record = training.EpochLog.record
+
+    def interrupted(self, row):
+        out = record(self, row)
+        if row["epoch"] == 2:
+            raise KeyboardInterrupt
+        return out
+
+    monkeypatch.setattr(training.EpochLog, "record", interrupted)
+    run = tmp_path / "run"
+    assert main([*args, "--out", str(run)]) == 130
+    assert "run the same command with --resume" in capsys.readouterr().err
+    monkeypatch.setattr(training.EpochLog, "record", record)
+    assert main([*args, "--out", str(run), "--resume"]) == 0
+    assert (run / "model.safetensors").read_bytes() == \
+        (tmp_path / "whole" / "model.safetensors").read_bytes()
