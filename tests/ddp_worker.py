@@ -4,7 +4,7 @@ optimiser step (every rank writes its own file) and the history of the run.
 
     python tests/ddp_worker.py OUT_DIR global|classifier BATCH [EPOCHS [CKPT [STOP_AT]]]
 
-With CKPT, the global forecaster checkpoints into that folder (and resumes from it); with
+With CKPT, the model checkpoints into that folder (and resumes from it); with
 STOP_AT it is interrupted (KeyboardInterrupt, exit 130) when epoch STOP_AT ends. The final
 weights go to ``weights-<kind>-rank<R>.npy``. At exit, after lstmkit's own exit handlers (atexit
 runs them last-registered first), ``open-at-exit-rank<R>.json`` records whether the process
@@ -81,9 +81,6 @@ def main() -> None:
                                  dropout=0.0, progress=False).fit(
             synthetic_panel(6), test=0, checkpoint=ckpt, resume=ckpt is not None)
         history = model.histories_[0]
-        weights = np.concatenate([v.double().numpy().ravel() for v in
-                                  model.networks_[0].state_dict().values()])
-        np.save(out / f"weights-{kind}-rank{rank}.npy", weights)
     else:
         from lstmkit.classify.classifier import SequenceClassifier
 
@@ -91,9 +88,13 @@ def main() -> None:
         # no dropout and no random windows: their draws differ between ranks and one process
         model = SequenceClassifier(hidden_size=8, conv_channels=0, epochs=epochs,
                                    batch_size=batch, steps_per_epoch=4, progress=False,
-                                   dropout=0.0, random_crop=0.0,
-                                   workers=1).fit("digits-rows")
+                                   dropout=0.0, random_crop=0.0, seeds=1,
+                                   workers=1).fit("digits-rows", checkpoint=ckpt,
+                                                  resume=ckpt is not None)
         history = model.histories_[0]
+    weights = np.concatenate([v.double().numpy().ravel() for v in
+                              model.networks_[0].state_dict().values()])
+    np.save(out / f"weights-{kind}-rank{rank}.npy", weights)
     (out / f"history-{kind}-rank{rank}.json").write_text(json.dumps(history))
 
 

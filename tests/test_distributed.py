@@ -111,20 +111,21 @@ def test_single_series_fit_is_refused_under_torchrun(tmp_path):
     assert not frames and not (tmp_path / "run").exists()  # no lstmkit traceback, no output
 
 
-def test_checkpoints_resume_bitwise_under_torchrun(tmp_path):
+@pytest.mark.parametrize("kind", ["global", "classifier"])
+def test_checkpoints_resume_bitwise_under_torchrun(tmp_path, kind):
     """Interrupted after epoch 3 of 6 (each rank keeps its own checkpoint), then resumed:
     every rank ends with the weights of the uninterrupted 2-process run, bitwise."""
     whole, part, ckpt = tmp_path / "whole", tmp_path / "part", tmp_path / "ckpt"
     whole.mkdir()
     part.mkdir()
-    r = torchrun(WORKER, whole, "global", 16, 6)
+    r = torchrun(WORKER, whole, kind, 16, 6)
     assert r.returncode == 0, r.stderr[-3000:]
-    r = torchrun(WORKER, part, "global", 16, 6, ckpt, 3)
+    r = torchrun(WORKER, part, kind, 16, 6, ckpt, 3)
     assert r.returncode != 0
     assert sorted(p.name for p in ckpt.iterdir()) == ["seed0.ckpt", "seed0.rank1.ckpt"]
-    r = torchrun(WORKER, part, "global", 16, 6, ckpt)
+    r = torchrun(WORKER, part, kind, 16, 6, ckpt)
     assert r.returncode == 0, r.stderr[-3000:]
     assert not ckpt.exists()  # a completed fit removes its checkpoints
     for rank in (0, 1):
-        np.testing.assert_array_equal(np.load(part / f"weights-global-rank{rank}.npy"),
-                                      np.load(whole / f"weights-global-rank{rank}.npy"))
+        np.testing.assert_array_equal(np.load(part / f"weights-{kind}-rank{rank}.npy"),
+                                      np.load(whole / f"weights-{kind}-rank{rank}.npy"))
