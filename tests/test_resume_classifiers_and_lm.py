@@ -69,17 +69,17 @@ def test_a_stopped_text_classifier_fit_resumes_bitwise(tmp_path):
     same(TextClassifier(**kw).fit(texts, labels, checkpoint=ck, resume=True), full)
 
 
-def test_cli_classify_fit_resumes_after_an_interrupt(tmp_path, capsys, monkeypatch):
+def cli_resumes_after_an_interrupt(args, tmp_path, capsys, monkeypatch) -> None:
+    """``main(args)`` interrupted (^C as epoch 2 ends, before its checkpoint) exits 130,
+    says where the checkpoint is and writes no run directory; ``--resume`` then writes the
+    uninterrupted run's model, byte for byte, and removes the checkpoints."""
     from lstmkit.cli.main import main
     from lstmkit.core import training
 
-    args = ["classify", "fit", "--data", "digits-rows", "--hidden-size", "8",
-            "--conv-channels", "4", "--epochs", "3", "--steps-per-epoch", "2", "--seeds", "1",
-            "--quiet"]
     assert main([*args, "--out", str(tmp_path / "whole")]) == 0
     record = training.EpochLog.record
 
-    def interrupted(self, row):  # ^C while epoch 2 ends, before its checkpoint
+    def interrupted(self, row):
         out = record(self, row)
         if row["epoch"] == 2:
             raise KeyboardInterrupt
@@ -97,6 +97,13 @@ def test_cli_classify_fit_resumes_after_an_interrupt(tmp_path, capsys, monkeypat
     assert (run / "model.safetensors").read_bytes() == \
         (tmp_path / "whole" / "model.safetensors").read_bytes()
     assert not (tmp_path / ".run.checkpoint").exists()
+
+
+def test_cli_classify_fit_resumes_after_an_interrupt(tmp_path, capsys, monkeypatch):
+    cli_resumes_after_an_interrupt(
+        ["classify", "fit", "--data", "digits-rows", "--hidden-size", "8", "--conv-channels",
+         "4", "--epochs", "3", "--steps-per-epoch", "2", "--seeds", "1", "--quiet"],
+        tmp_path, capsys, monkeypatch)
 
 
 LINES = ["o governo anunciou novas medidas hoje .", "a polícia federal investiga o caso .",
@@ -132,28 +139,9 @@ def test_a_stopped_language_model_fit_resumes_bitwise(tmp_path):
 
 
 def test_cli_text_fit_resumes_after_an_interrupt(tmp_path, capsys, monkeypatch):
-    from lstmkit.cli.main import main
-    from lstmkit.core import training
-
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(LINES), encoding="utf-8")
-    args = ["text", "fit", "--corpus", str(corpus), "--min-count", "1", "--embed-size", "8",
-            "--hidden-size", "8", "--epochs", "3", "--batch-size", "2", "--bptt", "4",
-            "--quiet"]
-    assert main([*args, "--out", str(tmp_path / "whole")]) == 0
-    record = training.EpochLog.record
-
-    def interrupted(self, row):
-        out = record(self, row)
-        if row["epoch"] == 2:
-            raise KeyboardInterrupt
-        return out
-
-    monkeypatch.setattr(training.EpochLog, "record", interrupted)
-    run = tmp_path / "run"
-    assert main([*args, "--out", str(run)]) == 130
-    assert "run the same command with --resume" in capsys.readouterr().err
-    monkeypatch.setattr(training.EpochLog, "record", record)
-    assert main([*args, "--out", str(run), "--resume"]) == 0
-    assert (run / "model.safetensors").read_bytes() == \
-        (tmp_path / "whole" / "model.safetensors").read_bytes()
+    cli_resumes_after_an_interrupt(
+        ["text", "fit", "--corpus", str(corpus), "--min-count", "1", "--embed-size", "8",
+         "--hidden-size", "8", "--epochs", "3", "--batch-size", "2", "--bptt", "4", "--quiet"],
+        tmp_path, capsys, monkeypatch)
