@@ -177,11 +177,12 @@ def test_fraction_test_split_and_predict_before_fit(gas):
                                            ("mlp", "direct")])
 def test_the_linear_skip_starts_the_network_as_a_ridge_ar(gas, cell, strategy):
     # with a learning rate of 1e-12 the zero-initialised head stays at zero (to ~1e-9), so the
-    # forecaster is its skip: scikit-learn's Ridge on the same windows and penalty
-    from sklearn.linear_model import Ridge
+    # forecaster is its skip: scikit-learn's Ridge on the same windows, with the penalty of
+    # the grid that leaves one window out best
+    from sklearn.linear_model import Ridge, RidgeCV
 
     from lstmkit.forecast.data.windows import prepare
-    from lstmkit.forecast.networks import RIDGE
+    from lstmkit.forecast.networks import RIDGE_GRID
 
     K = 1 if strategy == "recursive" else 3
     f = NeuralForecaster(lookback=6, horizon=K, cell=cell, strategy=strategy, hidden_size=8,
@@ -190,7 +191,9 @@ def test_the_linear_skip_starts_the_network_as_a_ridge_ar(gas, cell, strategy):
     X = p.train.X.reshape(len(p.train.X), -1)  # (B, L·F) scaled windows
     T = (p.train.Y - p.train.H[:, -1:, :]).reshape(len(X), -1)  # residual targets
     Xc = X - X.mean(0)
-    ridge = Ridge(alpha=RIDGE * np.trace(Xc.T @ Xc) / X.shape[1]).fit(X, T)
+    scale = np.trace(Xc.T @ Xc) / X.shape[1]
+    alpha = RidgeCV(alphas=scale * np.asarray(RIDGE_GRID)).fit(X, T).alpha_
+    ridge = Ridge(alpha=alpha).fit(X, T)
     w = p.test.X.reshape(len(p.test.X), -1)
     want = p.test.H[:, -1:, :] + ridge.predict(w).reshape(p.test.Y.shape)  # scaled units
     got = f._predict_scaled(p.test.X, p.test.H).mean(0)
@@ -226,3 +229,20 @@ def test_a_wide_window_skip_reads_only_its_latest_steps(monkeypatch):
     w4, b4 = nets.fit_linear_skip(x[:, 8:], last, y, residual=True)  # the 4 latest steps
     torch.testing.assert_close(w[:, 24:], w4)
     torch.testing.assert_close(b, b4)
+
+
+@pytest.mark.parametrize("B,p,T", [(300, 10, 1), (2000, 50, 3), (500, 120, 2), (40, 60, 1)])
+def test_the_skip_penalty_is_ridgecvs_leave_one_out_choice(B, p, T):
+    # the hand-written eigen path (3x faster) gives scikit-learn's RidgeCV weights; float64
+    # throughout, so 1e-9 is rounding (measured ~1e-14). Includes fewer windows than inputs.
+    from sklearn.linear_model import RidgeCV
+
+    from lstmkit.forecast.networks import RIDGE_GRID, loo_ridge
+
+    rng = np.random.default_rng(B + p)
+    X = rng.standard_normal((B, p)) @ rng.standard_normal((p, p)) * 0.3
+    Y = X @ rng.standard_normal((p, T)) * 0.1 + rng.standard_normal((B, T))
+    X, Y = X - X.mean(0), Y - Y.mean(0)
+    scale = np.trace(X.T @ X) / p
+    cv = RidgeCV(alphas=scale * np.asarray(RIDGE_GRID), fit_intercept=False).fit(X, Y)
+    np.testing.assert_allclose(loo_ridge(X, Y), cv.coef_.reshape(T, p).T, rtol=0, atol=1e-9)
