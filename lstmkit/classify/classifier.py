@@ -111,9 +111,8 @@ class SequenceClassifier(NeuralClassifierBase):
         mean, std = _channel_stats(train) if self.standardize else (None, None)
         stats = (mean, std) if self.standardize else None
         net_cfg = self.network_config(train.X.shape[2], len(self.classes_))
-        self._fit_in(checkpoint, resume, lambda folder: self._train_members(
-            net_cfg, _tensors(train), _tensors(val_set) if val_set else None, stats, on_epoch,
-            folder))
+        self._train_members(net_cfg, _tensors(train), _tensors(val_set) if val_set else None,
+                            stats, on_epoch, checkpoint, resume)
         self._set_knn(train)
         return self
 

@@ -72,6 +72,29 @@ class Checkpoint:
         return tensors, meta
 
 
+def seed_checkpoints(folder, model, *arrays):
+    """``seed -> Checkpoint`` (None without a ``folder``) for a fit of ``model``: the
+    identity a resume must match is the model's class, its parameters (``model_params()``)
+    and a digest of the training ``arrays`` (tensors or NumPy); under torchrun each rank
+    keeps its own."""
+    if folder is None:
+        return lambda s: None
+    import hashlib
+
+    import numpy as np
+
+    from lstmkit.core.distributed import rank
+
+    digest = hashlib.sha1()
+    for a in arrays:
+        a = a.detach().cpu().numpy() if torch.is_tensor(a) else np.asarray(a)
+        digest.update(np.ascontiguousarray(a).tobytes())
+    identity = {"model_class": type(model).__name__, "params": model.model_params(),
+                "data": digest.hexdigest()}
+    r = rank()
+    return lambda s: Checkpoint(folder, s, identity, r)
+
+
 def start_folder(folder, resume: bool) -> Path | None:
     """The checkpoint folder of a fit: a fresh one (an older run's is removed), or
     (``resume``) an interrupted run's; None without one."""
@@ -116,19 +139,37 @@ def interrupted_message(folder: Path) -> str:
     return "interrupted: nothing was written"
 
 
-def rng_tensors(gen: torch.Generator, **more: torch.Generator) -> dict[str, torch.Tensor]:
-    """The batch-order generator's state, torch's global RNG state (dropout) and those of
-    the ``more`` generators (``rng.<name>``)."""
-    return {"rng.batches": gen.get_state(), "rng.torch": torch.get_rng_state(),
-            **{f"rng.{name}": g.get_state() for name, g in more.items()}}
+def save_epoch(checkpoint: Checkpoint, epoch: int, net, log, *, opt=None,
+               generators: dict[str, torch.Generator] | None = None,
+               tensors: dict[str, torch.Tensor] | None = None, **meta) -> None:
+    """The checkpoint every training loop writes after ``epoch``: ``net``'s weights, torch's
+    global RNG (dropout), ``log``'s history and best weights (:class:`EpochLog` state),
+    ``opt``'s state (when given) and the ``generators``' states (``rng.<name>``), plus the
+    loop's own ``tensors`` and JSON-able ``meta``. :func:`resume_epoch` reads it back."""
+    out = {f"model.{k}": v for k, v in net.state_dict().items()}
+    out["rng.torch"] = torch.get_rng_state()
+    out |= {f"rng.{name}": g.get_state() for name, g in (generators or {}).items()}
+    best, state = log.state()
+    out |= best
+    if opt is not None:
+        opt_t, state["opt"] = optimizer_tensors(opt)
+        out |= opt_t
+    checkpoint.save({**out, **(tensors or {})}, {**state, "epoch": epoch, **meta})
 
 
-def restore_rng(gen: torch.Generator, tensors: dict[str, torch.Tensor],
-                **more: torch.Generator) -> None:
-    gen.set_state(tensors["rng.batches"])
+def resume_epoch(checkpoint: Checkpoint, net, log, *, opt=None,
+                 generators: dict[str, torch.Generator] | None = None) -> tuple[dict, dict]:
+    """Restore what :func:`save_epoch` wrote into ``net``, torch's RNG, ``log``, ``opt`` and
+    the ``generators``; returns ``(tensors, meta)`` for the loop's own state."""
+    tensors, meta = checkpoint.load()
+    net.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     torch.set_rng_state(tensors["rng.torch"])
-    for name, g in more.items():
+    for name, g in (generators or {}).items():
         g.set_state(tensors[f"rng.{name}"])
+    if opt is not None:
+        restore_optimizer(opt, tensors, meta["opt"])
+    log.restore(tensors, meta)
+    return tensors, meta
 
 
 def optimizer_tensors(opt: torch.optim.Optimizer) -> tuple[dict, dict]:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from lstmkit.core.aggregate import aggregate
+from lstmkit.core.checkpoint import finish_folder, seed_checkpoints, start_folder
 from lstmkit.core.classifier_training import (
     ClassifyConfig,
     predict_logits,
@@ -65,39 +66,12 @@ class NeuralClassifierBase(Estimator):
         raise NotImplementedError
 
     # ------------------------------------------------------------------ training
-    def _fit_in(self, checkpoint, resume: bool, fit) -> None:
-        """Run ``fit(folder)`` with the checkpoint folder of this fit: ``checkpoint`` (a
-        folder: one checkpoint per seed after every epoch, removed when the fit completes)
-        and ``resume`` (continue an interrupted fit from there, bitwise as the uninterrupted
-        one would have ended)."""
-        from lstmkit.core.checkpoint import finish_folder, start_folder
-
-        folder = start_folder(checkpoint, resume)
-        fit(folder)
-        finish_folder(folder)
-
-    def _checkpoints(self, folder, train):
-        """``seed -> Checkpoint`` (or None) in ``folder``; the identity holds the model's
-        parameters and a digest of the training tensors."""
-        if folder is None:
-            return lambda s: None
-        import hashlib
-
-        from lstmkit.core.checkpoint import Checkpoint
-        from lstmkit.core.distributed import rank
-
-        digest = hashlib.sha1()
-        for t in train:
-            digest.update(t.detach().cpu().contiguous().numpy().tobytes())
-        identity = {"model_class": type(self).__name__, "params": self.model_params(),
-                    "data": digest.hexdigest()}
-        return lambda s: Checkpoint(folder, s, identity, rank())
-
     def _train_members(self, net_cfg, train, val, stats=None, on_epoch=None,
-                       checkpoint=None) -> None:
+                       checkpoint=None, resume: bool = False) -> None:
         """Train one network per seed on ``(x, lengths, y)`` tensors; ``on_epoch(seed, row)``:
-        fit's epoch hook (see :func:`lstmkit.core.parallel.fit_seeds`); ``checkpoint``: a
-        folder for one checkpoint per seed (see :meth:`_fit_in`)."""
+        fit's epoch hook (see :func:`lstmkit.core.parallel.fit_seeds`); ``checkpoint`` and
+        ``resume``: one checkpoint per seed in that folder after every epoch, removed when the
+        fit completes, continued from with ``resume``."""
         self.network_config_ = net_cfg
         cfg, run = self.train_config(), self.config("execution")
         from lstmkit.core.resources import check_memory, recurrent_params
@@ -114,7 +88,8 @@ class NeuralClassifierBase(Estimator):
                 net.set_standardization(*stats)
             return net
 
-        ckpt = self._checkpoints(checkpoint, train)
+        folder = start_folder(checkpoint, resume)
+        ckpt = seed_checkpoints(folder, self, *train)
         done = fit_seeds(self.seed_list, build, lambda net, s, r, on_epoch: train_classifier(
             net, train, val, cfg, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch,
             run=r, checkpoint=ckpt(s)), run, cfg.epochs,
@@ -122,6 +97,7 @@ class NeuralClassifierBase(Estimator):
         self.networks_, self.histories_ = done.networks, done.histories
         self.train_seconds_, self.best_epochs_ = done.train_seconds, done.best_epochs
         self.fit_seconds_, self.workers_ = done.seconds, done.workers
+        finish_folder(folder)
 
     def _member_proba(self, x, lengths) -> np.ndarray:
         """(S, N, K) class probabilities of every member."""

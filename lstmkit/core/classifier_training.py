@@ -17,6 +17,7 @@ from torch import nn
 
 from lstmkit.core import distributed
 from lstmkit.core.augment import random_window
+from lstmkit.core.checkpoint import resume_epoch, save_epoch
 from lstmkit.core.config import ClassifyConfig, Execution
 from lstmkit.core.device import on_device, resolve_device, to_device
 from lstmkit.core.errors import expected
@@ -98,31 +99,6 @@ def train_classifier(model: nn.Module, train_data: tuple, val_data: tuple | None
                       seed, desc, on_epoch, run, device, checkpoint)
 
 
-def _save(checkpoint, epoch, net, opt, sched, gen, crops, log, first, stopped) -> None:
-    from lstmkit.core.checkpoint import optimizer_tensors, rng_tensors
-
-    tensors = {f"model.{k}": v for k, v in net.state_dict().items()}
-    tensors |= rng_tensors(gen, crops=crops)
-    best, meta = log.state()
-    opt_t, meta["opt"] = optimizer_tensors(opt)
-    checkpoint.save({**tensors, **best, **opt_t},
-                    {**meta, "epoch": epoch, "first": first, "stopped": stopped,
-                     "sched": None if sched is None else sched.state_dict()})
-
-
-def _resume(checkpoint, net, opt, sched, gen, crops, log):
-    from lstmkit.core.checkpoint import restore_optimizer, restore_rng
-
-    tensors, meta = checkpoint.load()
-    net.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    restore_optimizer(opt, tensors, meta["opt"])
-    if sched is not None:
-        sched.load_state_dict(meta["sched"])
-    restore_rng(gen, tensors, crops=crops)
-    log.restore(tensors, meta)
-    return meta["first"], int(meta["epoch"]) + 1, bool(meta["stopped"])
-
-
 def _train(model, train_data, val_data, cfg, seed, desc, on_epoch, run, device, checkpoint):
     """Under torchrun an epoch's batches are union batches of ``batch_size`` x ranks
     sequences, each rank training on its slice (:mod:`lstmkit.core.distributed`)."""
@@ -145,8 +121,12 @@ def _train(model, train_data, val_data, cfg, seed, desc, on_epoch, run, device, 
                    patience=cfg.patience, restore_best=cfg.patience is not None,
                    on_epoch=on_epoch)
     first, start, stopped = None, 1, False  # first: the divergence guard's yardstick
+    gens = {"batches": gen, "crops": crops}
     if checkpoint is not None and checkpoint.exists():
-        first, start, stopped = _resume(checkpoint, net, opt, sched, gen, crops, log)
+        _, meta = resume_epoch(checkpoint, net, log, opt=opt, generators=gens)
+        if sched is not None:
+            sched.load_state_dict(meta["sched"])
+        first, start, stopped = meta["first"], int(meta["epoch"]) + 1, bool(meta["stopped"])
     with torch_threads(threads_for(model, cfg, run.threads)):
         for epoch in range(start, cfg.epochs + 1 if not stopped else start):
             model.train()
@@ -178,7 +158,8 @@ def _train(model, train_data, val_data, cfg, seed, desc, on_epoch, run, device, 
             log.record(row)
             stop = log.stop()
             if checkpoint is not None:
-                _save(checkpoint, epoch, net, opt, sched, gen, crops, log, first, stop)
+                save_epoch(checkpoint, epoch, net, log, opt=opt, generators=gens, first=first,
+                           stopped=stop, sched=None if sched is None else sched.state_dict())
             if stop:
                 break
     return log.result()

@@ -53,7 +53,8 @@ class LinearSkip(nn.Module):
 
 
 # The skip's candidate ridge penalties, relative to the mean variance of its inputs: the one
-# with the least leave-one-out error on the training windows is used (scikit-learn's RidgeCV).
+# with the least leave-one-out error on the training windows is used (RidgeCV's choice:
+# loo_ridge).
 # Measured (benchmarks/gas_furnace_skip.py and the CLI's CO2-only default): the demo's
 # protocol picks 1e-3, five steps ahead 1e-2, CO2 alone 1e-4; 1e-5 would have cost the demo
 # 6% and 1e-3 cost CO2 alone 13% (README, "Why the skip is the default").

@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
+from lstmkit.core.checkpoint import seed_checkpoints
 from lstmkit.core.device import on_device, resolve_device
 from lstmkit.core.errors import expected
 from lstmkit.core.parallel import fit_seeds
@@ -74,20 +75,6 @@ class NeuralForecaster(Forecaster):
     def train_config(self) -> TrainConfig:
         return self.config("train")
 
-    def _checkpoints(self, tr):
-        """``seed -> Checkpoint`` (or None) for this fit's checkpoint folder."""
-        folder = getattr(self, "_checkpoint", None)
-        if folder is None:
-            return lambda s: None
-        import hashlib
-
-        from lstmkit.core.checkpoint import Checkpoint
-
-        data = hashlib.sha1(b"".join(t.numpy().tobytes() for t in tr)).hexdigest()
-        identity = {"model_class": type(self).__name__, "params": self.model_params(),
-                    "data": data}
-        return lambda s: Checkpoint(folder, s, identity)
-
     def _check_memory(self, c: NetworkConfig) -> int:
         """Refuse, before building it, a network too large to train here; returns its
         (estimated) number of weights, per seed."""
@@ -137,7 +124,7 @@ class NeuralForecaster(Forecaster):
         build = lambda: with_skip(build_network(self.network_config_), skip)
         if run.kernel == "auto" and fused_step.supports_config(self.network_config_, cfg.loss):
             fused_step.load()  # build / load the C++ step here, once, before any fork
-        ckpt = self._checkpoints(tr)
+        ckpt = seed_checkpoints(getattr(self, "_checkpoint", None), self, *tr)
         done = fit_seeds(self.seed_list, build, lambda net, s, r, on_epoch: train(
             net, tr, va, cfg, seed=s, desc=f"{self.label} seed {s}", on_epoch=on_epoch,
             run=r, checkpoint=ckpt(s)), run, cfg.epochs,

@@ -133,36 +133,28 @@ def _train(model, train_xy, val_xy, cfg, seed, desc, on_epoch, run, checkpoint, 
 
 
 def _save(checkpoint, epoch, model, fused, opt, gen, log, first, stopped) -> None:
-    from lstmkit.core.checkpoint import optimizer_tensors, rng_tensors
+    """:func:`~lstmkit.core.checkpoint.save_epoch`, with the fused step's moments when it
+    replaces ``torch.optim.Adam``."""
+    from lstmkit.core.checkpoint import save_epoch
 
-    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-    tensors |= rng_tensors(gen)
-    best, meta = log.state()
-    tensors |= best
+    tensors, meta = {}, {"first": first, "stopped": stopped}
     if fused is not None:
         tensors |= {f"fused.m{i}": m for i, m in enumerate(fused.m)}
         tensors |= {f"fused.v{i}": v for i, v in enumerate(fused.v)}
         meta["fused_t"] = fused.t
-    else:
-        opt_t, meta["opt"] = optimizer_tensors(opt)
-        tensors |= opt_t
-    checkpoint.save(tensors, {**meta, "epoch": epoch, "first": first, "stopped": stopped})
+    save_epoch(checkpoint, epoch, model, log, opt=opt, generators={"batches": gen},
+               tensors=tensors, **meta)
 
 
 def _resume(checkpoint, model, fused, opt, gen, log):
-    from lstmkit.core.checkpoint import restore_optimizer, restore_rng
+    from lstmkit.core.checkpoint import resume_epoch
 
-    tensors, meta = checkpoint.load()
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    restore_rng(gen, tensors)
+    tensors, meta = resume_epoch(checkpoint, model, log, opt=opt, generators={"batches": gen})
     if fused is not None:
         for i in range(len(fused.m)):
             fused.m[i].copy_(tensors[f"fused.m{i}"])
             fused.v[i].copy_(tensors[f"fused.v{i}"])
         fused.t = int(meta["fused_t"])
-    else:
-        restore_optimizer(opt, tensors, meta["opt"])
-    log.restore(tensors, meta)
     return meta["first"], int(meta["epoch"]) + 1, bool(meta["stopped"])
 
 

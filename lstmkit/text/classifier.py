@@ -87,8 +87,8 @@ class TextClassifier(NeuralClassifierBase):
         self.split_sizes_ = [len(tr_y), len(va_y), len(test_idx)]
         net_cfg = self.network_config(len(self.vocab_), len(self.classes_))
         val_t = self._tensors(va_x, va_y) if len(va_y) else None
-        self._fit_in(checkpoint, resume, lambda folder: self._train_members(
-            net_cfg, self._tensors(tr_x, tr_y), val_t, on_epoch=on_epoch, checkpoint=folder))
+        self._train_members(net_cfg, self._tensors(tr_x, tr_y), val_t, on_epoch=on_epoch,
+                            checkpoint=checkpoint, resume=resume)
         self.tfidf_ = _tfidf_baseline(tr_x, tr_y)
         return self
 

@@ -161,7 +161,7 @@ class LanguageModel(Estimator):
         ``checkpoint``: a folder where training writes a checkpoint after every epoch
         (removed when the fit completes); ``resume=True`` continues a fit interrupted there,
         and ends bitwise as the uninterrupted fit would have."""
-        from lstmkit.core.checkpoint import finish_folder, start_folder
+        from lstmkit.core.checkpoint import finish_folder, seed_checkpoints, start_folder
 
         folder = start_folder(checkpoint, resume)
         lines = load_corpus(corpus)
@@ -192,7 +192,7 @@ class LanguageModel(Estimator):
                           seed=self.seed, desc=self.label, run=self.config("execution"),
                           on_epoch=None if on_epoch is None else
                           (lambda row: on_epoch(self.seed, row)),
-                          checkpoint=self._checkpoint(folder, tr))
+                          checkpoint=seed_checkpoints(folder, self, tr)(self.seed))
         self.net_ = net
         self.history_, self.best_epoch_ = result.history, result.best_epoch
         self.train_seconds_ = result.seconds
@@ -203,19 +203,6 @@ class LanguageModel(Estimator):
             self.val_ppl_ = min(r["val_ppl"] for r in result.history)
         finish_folder(folder)
         return self
-
-    def _checkpoint(self, folder, train_ids):
-        """The fit's :class:`~lstmkit.core.checkpoint.Checkpoint` in ``folder`` (or None);
-        its identity: the parameters and a digest of the training tokens."""
-        if folder is None:
-            return None
-        import hashlib
-
-        from lstmkit.core.checkpoint import Checkpoint
-
-        digest = hashlib.sha1(train_ids.numpy().tobytes()).hexdigest()
-        return Checkpoint(folder, self.seed, {"model_class": type(self).__name__,
-                                              "params": self.model_params(), "data": digest})
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(self, text=None) -> dict:

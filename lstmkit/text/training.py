@@ -17,6 +17,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
+from lstmkit.core.checkpoint import resume_epoch, save_epoch
 from lstmkit.core.config import Execution
 from lstmkit.core.device import on_device, resolve_device, to_device
 from lstmkit.core.errors import expected
@@ -92,28 +93,6 @@ def train_lm(model: nn.Module, train_ids: torch.Tensor, val_ids: torch.Tensor | 
                       seed, desc, run, on_epoch, checkpoint)
 
 
-def _save(checkpoint, epoch, model, opt, log, first, stop: str | None) -> None:
-    from lstmkit.core.checkpoint import optimizer_tensors
-
-    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-    tensors["rng.torch"] = torch.get_rng_state()  # dropout
-    best, meta = log.state()
-    opt_t, meta["opt"] = optimizer_tensors(opt)  # the decayed lr is in its param_groups
-    checkpoint.save({**tensors, **best, **opt_t},
-                    {**meta, "epoch": epoch, "first": first, "stop": stop})
-
-
-def _resume(checkpoint, model, opt, log):
-    from lstmkit.core.checkpoint import restore_optimizer
-
-    tensors, meta = checkpoint.load()
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    restore_optimizer(opt, tensors, meta["opt"])
-    torch.set_rng_state(tensors["rng.torch"])
-    log.restore(tensors, meta)
-    return meta["first"], int(meta["epoch"]) + 1, meta["stop"]
-
-
 def _train(model, train_ids, val_ids, cfg, seed, desc, run, on_epoch, checkpoint) -> TrainResult:
     torch.manual_seed(seed)
     data = batchify(train_ids, cfg.batch_size)  # (B, N)
@@ -124,7 +103,8 @@ def _train(model, train_ids, val_ids, cfg, seed, desc, run, on_epoch, checkpoint
                    restore_best=True, on_epoch=on_epoch)
     first, start, stop = None, 1, None  # first: the divergence guard's yardstick
     if checkpoint is not None and checkpoint.exists():
-        first, start, stop = _resume(checkpoint, model, opt, log)
+        _, meta = resume_epoch(checkpoint, model, log, opt=opt)  # opt: the decayed lr too
+        first, start, stop = meta["first"], int(meta["epoch"]) + 1, meta["stop"]
     with torch_threads(run.threads):
         for epoch in range(start, cfg.epochs + 1 if stop is None else start):
             model.train()
@@ -153,7 +133,7 @@ def _train(model, train_ids, val_ids, cfg, seed, desc, run, on_epoch, checkpoint
                             f"decayed to {lr:.3g}, under min_lr {cfg.min_lr:g} (best "
                             "validation epoch kept)")
             if checkpoint is not None:
-                _save(checkpoint, epoch, model, opt, log, first, stop)
+                save_epoch(checkpoint, epoch, model, log, opt=opt, first=first, stop=stop)
             if stop is not None:
                 break
     result = log.result()

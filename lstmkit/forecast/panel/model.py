@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lstmkit.core.checkpoint import seed_checkpoints
 from lstmkit.core.errors import expected
 from lstmkit.core.estimator import Estimator
 from lstmkit.forecast.panel.config import GLOBAL_FORECASTER, GlobalNetworkConfig
@@ -107,20 +108,6 @@ class GlobalForecaster(Estimator):
         finish_folder(folder)
         return self
 
-    def _checkpoints(self, folder, data):
-        """``seed -> Checkpoint`` (or None) of this fit, in ``folder``."""
-        if folder is None:
-            return lambda s: None
-        import hashlib
-
-        from lstmkit.core.checkpoint import Checkpoint
-        from lstmkit.core.distributed import rank
-
-        digest = hashlib.sha1(np.ascontiguousarray(data.flat.y).tobytes()).hexdigest()
-        identity = {"model_class": type(self).__name__, "params": self.model_params(),
-                    "data": digest}
-        return lambda s: Checkpoint(folder, s, identity, rank())
-
     def fit_panel(self, panel: Panel, *, test: int = 0, val: int = 0, checkpoint=None,
                   on_epoch=None):
         """Fit on a :class:`~lstmkit.forecast.panel.frame.Panel` (what :meth:`fit` reads);
@@ -154,7 +141,7 @@ class GlobalForecaster(Estimator):
             n_series=len(panel.ids), embedding=self.embedding,
             n_quantiles=max(1, len(self.quantiles)))
         cfg, run = self.config("train"), self.config("execution")
-        ckpt = self._checkpoints(checkpoint, data_)
+        ckpt = seed_checkpoints(checkpoint, self, data_.flat.y)
         done = fit_seeds(self.seed_list, lambda: GlobalNetwork(self.network_config_),
                          lambda net, s, r, on_epoch: train_global(
                              net, data_, val_, cfg, s, r, on_epoch, f"{self.label} seed {s}",

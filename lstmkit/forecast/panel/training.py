@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from lstmkit.core import distributed
+from lstmkit.core.checkpoint import resume_epoch, save_epoch
 from lstmkit.core.device import on_device, resolve_device, to_device
 from lstmkit.core.training import EpochLog, TrainResult, check_weights, guarded_step, torch_threads
 from lstmkit.forecast.panel.windows import normalize
@@ -51,31 +52,6 @@ def train_global(net, data, val, cfg, seed: int, run, on_epoch=None, desc="globa
                       checkpoint)
 
 
-def _save(checkpoint, epoch, net, opt, sched, sampler, log, first, stopped) -> None:
-    from lstmkit.core.checkpoint import optimizer_tensors
-
-    tensors = {f"model.{k}": v for k, v in net.state_dict().items()}
-    tensors["rng.torch"] = torch.get_rng_state()
-    best, meta = log.state()
-    opt_t, meta["opt"] = optimizer_tensors(opt)
-    checkpoint.save({**tensors, **best, **opt_t},
-                    {**meta, "epoch": epoch, "first": first, "stopped": stopped,
-                     "sched": sched.state_dict(), "sampler": sampler.rng.bit_generator.state})
-
-
-def _resume(checkpoint, net, opt, sched, sampler, log):
-    from lstmkit.core.checkpoint import restore_optimizer
-
-    tensors, meta = checkpoint.load()
-    net.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    restore_optimizer(opt, tensors, meta["opt"])
-    sched.load_state_dict(meta["sched"])
-    sampler.rng.bit_generator.state = meta["sampler"]
-    torch.set_rng_state(tensors["rng.torch"])
-    log.restore(tensors, meta)
-    return meta["first"], int(meta["epoch"]) + 1, bool(meta["stopped"])
-
-
 def _train(net, data, val, cfg, seed, run, on_epoch, desc, device, checkpoint) -> TrainResult:
     """Under torchrun every rank draws the same union batch of ``batch_size`` x ranks
     windows and trains on its slice (:mod:`lstmkit.core.distributed`)."""
@@ -99,7 +75,10 @@ def _train(net, data, val, cfg, seed, run, on_epoch, desc, device, checkpoint) -
                    restore_best=val is not None, on_epoch=on_epoch)
     first, start, stopped = None, 1, False
     if checkpoint is not None and checkpoint.exists():
-        first, start, stopped = _resume(checkpoint, net, opt, sched, sampler, log)
+        _, meta = resume_epoch(checkpoint, net, log, opt=opt)
+        sched.load_state_dict(meta["sched"])
+        sampler.rng.bit_generator.state = meta["sampler"]
+        first, start, stopped = meta["first"], int(meta["epoch"]) + 1, bool(meta["stopped"])
     with torch_threads(run.threads or 1):
         for epoch in range(start, cfg.epochs + 1 if not stopped else start):
             net.train()
@@ -126,7 +105,8 @@ def _train(net, data, val, cfg, seed, run, on_epoch, desc, device, checkpoint) -
             log.record(row)
             stop = log.stop()
             if checkpoint is not None:
-                _save(checkpoint, epoch, net, opt, sched, sampler, log, first, stop)
+                save_epoch(checkpoint, epoch, net, log, opt=opt, first=first, stopped=stop,
+                           sched=sched.state_dict(), sampler=sampler.rng.bit_generator.state)
             if stop:
                 break
     return log.result()
